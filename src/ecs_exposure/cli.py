@@ -1,0 +1,194 @@
+"""Command line: arguments → objects, files and exit codes. No scanning logic lives here.
+
+Exit codes: 0 no finding at or above ``--fail-on`` (or no ``--fail-on``) and a complete scan;
+1 a finding at or above ``--fail-on``; 2 usage or fatal error; 3 the scan is incomplete (an
+input could not be read, a snapshot records failed API calls, or a detector failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import resources
+from pathlib import Path
+
+from . import __version__, docs
+from .engine import ScanOptions, scan, worst
+from .model import ScanResult, Severity
+from .outputs import FORMATS
+from .sources import load_paths
+from .traits import registry
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+DESCRIPTION = """\
+Find exposure in Amazon ECS: misconfigured task definitions, internet reachability, plaintext
+credentials and over-powerful roles, correlated into one rated finding per service."""
+
+EPILOG = """\
+exit codes:
+  0  scan complete, no finding at or above --fail-on
+  1  a finding at or above --fail-on
+  2  usage or fatal error
+  3  scan incomplete: an input could not be read or an API call had failed (see stderr)
+
+examples:
+  ecs-exposure scan --example
+  ecs-exposure scan taskdef.json infra/ --format json --output findings.json
+  ecs-exposure scan snapshot.json.gz --fail-on high
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors exit 2 with one line, as argparse does
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="ecs-exposure",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"ecs-exposure {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser(
+        "scan",
+        help="scan task definitions and snapshots for exposure",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="task definition JSON (register or describe shape, or a list of them), an ecs-exposure "
+        "snapshot (.json or .json.gz), or a directory searched recursively for *.json / *.json.gz",
+    )
+    s.add_argument(
+        "--example", action="store_true", help="scan the built-in example estate (no AWS account needed)"
+    )
+    s.add_argument(
+        "-f", "--format", choices=sorted(FORMATS), default="table", help="output format (default: table)"
+    )
+    s.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout"
+    )
+    s.add_argument(
+        "--fail-on",
+        type=_severity,
+        metavar="SEVERITY",
+        help="exit 1 when a finding is at or above SEVERITY (critical, high, medium, low, informational)",
+    )
+    s.add_argument(
+        "--include-informational",
+        action="store_true",
+        help="also list resources that have only contextual traits",
+    )
+    s.add_argument(
+        "--trait",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="evaluate only this trait (repeatable; see 'ecs-exposure traits')",
+    )
+    s.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour in the table output (default: auto, when writing to a terminal)",
+    )
+    s.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
+
+    t = sub.add_parser("traits", help="list the traits ecs-exposure detects")
+    t.add_argument("-f", "--format", choices=("text", "markdown", "json"), default="text")
+    return p
+
+
+def example_path() -> Path:
+    return Path(str(resources.files("ecs_exposure") / "examples" / "estate.json"))
+
+
+def _emit_issues(result: ScanResult) -> None:
+    for issue in result.issues:
+        print(f"ecs-exposure: {issue}", file=sys.stderr)
+
+
+def _run_scan(args: argparse.Namespace) -> int:
+    paths: list[Path] = list(args.paths)
+    if args.example:
+        paths.append(example_path())
+    if not paths:
+        print("ecs-exposure: error: give at least one PATH, or --example", file=sys.stderr)
+        return EXIT_USAGE
+    unknown = [t for t in args.trait if t not in registry()]
+    if unknown:
+        print(
+            f"ecs-exposure: error: unknown trait {', '.join(unknown)} (see 'ecs-exposure traits')",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+    inventory = load_paths(paths)
+    result = scan(inventory, ScanOptions(args.include_informational, args.debug, tuple(args.trait)))
+
+    to_terminal = args.output is None and sys.stdout.isatty()
+    color = args.color == "always" or (args.color == "auto" and to_terminal)
+    text = FORMATS[args.format](result, color=color)
+    if args.output is not None:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as e:
+            print(f"ecs-exposure: {args.output}: cannot write: {e.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    _emit_issues(result)
+
+    top = worst(result)
+    if args.fail_on is not None and top is not None and top >= args.fail_on:
+        return EXIT_FINDINGS
+    return EXIT_OK if result.complete else EXIT_INCOMPLETE
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        if args.command == "traits":
+            sys.stdout.write(
+                {"text": docs.traits_text, "markdown": docs.traits_markdown, "json": docs.traits_json}[
+                    args.format
+                ]()
+            )
+            return EXIT_OK
+        return _run_scan(args)
+    except KeyboardInterrupt:
+        print("ecs-exposure: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as e:
+        if getattr(args, "debug", False):
+            raise
+        print(
+            f"ecs-exposure: internal error ({e.__class__.__name__}); run with --debug for details",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE

@@ -1,0 +1,204 @@
+"""Runs a scan: inventory → targets → traits → findings.
+
+The one place that turns a failure into a recorded :class:`ScanIssue` instead of an abort: a
+detector that fails on one resource marks the result incomplete and the scan goes on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from .correlate import correlate
+from .model import (
+    ExposureFinding,
+    Inventory,
+    RegionInventory,
+    Resource,
+    ScanIssue,
+    ScanResult,
+    Service,
+    Severity,
+    TaskDefinition,
+    TraitHit,
+    TraitUnknown,
+)
+from .traits import Target, registry
+
+
+@dataclass
+class ScanOptions:
+    include_informational: bool = False
+    debug: bool = False  # re-raise detector errors instead of recording them
+    traits: tuple[str, ...] = ()  # restrict to these trait ids (all when empty)
+
+
+@dataclass
+class _Index:
+    """Task definitions of one region, by ARN, by ``family:revision`` and by family."""
+
+    by_ref: dict[str, TaskDefinition] = field(default_factory=dict)
+    by_family: dict[str, list[TaskDefinition]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, region: RegionInventory) -> _Index:
+        idx = cls()
+        for td in region.task_definitions.values():
+            if td.arn:
+                idx.by_ref[td.arn] = td
+            idx.by_ref.setdefault(td.label, td)
+            idx.by_family.setdefault(td.family, []).append(td)
+        return idx
+
+    def find(self, ref: str) -> TaskDefinition | None:
+        td = self.by_ref.get(ref)
+        if td is None and "task-definition/" in ref:
+            td = self.by_ref.get(ref.split("task-definition/", 1)[1])
+        return td
+
+
+def _other_revisions(running: list[TaskDefinition], idx: _Index) -> tuple[TaskDefinition, ...] | None:
+    """Revisions of the running families that do not run; None when the inputs cannot tell."""
+    if not running:
+        return None
+    running_ids = {id(td) for td in running}
+    others: list[TaskDefinition] = []
+    for family in dict.fromkeys(td.family for td in running):
+        others.extend(td for td in idx.by_family.get(family, ()) if id(td) not in running_ids)
+    if others:
+        return tuple(sorted(others, key=lambda td: (td.family, td.revision or 0)))
+    if all(td.revision == 1 for td in running):
+        return ()  # revision 1 has no older revisions
+    return None
+
+
+def _service_target(svc: Service, region: RegionInventory, account, idx: _Index) -> Target:
+    running: list[TaskDefinition] = []
+    missing: list[str] = []
+    for ref in svc.running_task_definition_arns:
+        td = idx.find(ref)
+        if td is None:
+            missing.append(ref.rsplit("/", 1)[-1])
+        elif td not in running:
+            running.append(td)
+    resource = Resource(
+        type="AWS::ECS::Service",
+        uid=svc.arn,
+        name=svc.name,
+        loc=svc.loc,
+        account_id=region.account_id,
+        region=region.region,
+        partition=region.partition,
+        cluster_arn=svc.cluster_arn,
+    )
+    return Target(
+        resource, tuple(running), tuple(missing), svc, region, account, _other_revisions(running, idx)
+    )
+
+
+def targets(inv: Inventory, issues: list[ScanIssue] | None = None) -> Iterator[Target]:
+    """One target per service, per task definition no service runs, and per task definition file.
+
+    A service whose running revision is missing from the inputs is recorded in ``issues``: its
+    traits are unknown and the result is incomplete.
+    """
+    for account in inv.accounts:
+        for region in account.regions:
+            idx = _Index.build(region)
+            used_families: set[str] = set()
+            for svc in region.services:
+                t = _service_target(svc, region, account, idx)
+                if t.missing_task_definitions and issues is not None:
+                    issues.append(
+                        ScanIssue(
+                            svc.loc.file,
+                            svc.loc.path,
+                            f"service {svc.name} runs {', '.join(t.missing_task_definitions)}, "
+                            "which is not in the inputs: its task definition traits are unknown",
+                        )
+                    )
+                used_families.update(td.family for td in t.task_definitions)
+                yield t
+            # task definitions no service runs (RunTask, schedules): the latest revision of each family
+            for family, tds in sorted(idx.by_family.items()):
+                if family in used_families:
+                    continue
+                latest = max(tds, key=lambda td: td.revision or 0)
+                others = tuple(td for td in tds if td is not latest)
+                yield Target(
+                    Resource(
+                        "AWS::ECS::TaskDefinition",
+                        latest.arn or latest.label,
+                        latest.label,
+                        latest.loc,
+                        region.account_id,
+                        region.region,
+                        region.partition,
+                    ),
+                    (latest,),
+                    (),
+                    None,
+                    region,
+                    account,
+                    others if others or latest.revision == 1 else None,
+                )
+    for f in inv.task_definition_files:
+        td = f.task_definition
+        yield Target(Resource("AWS::ECS::TaskDefinition", f.uid, td.label, td.loc), (td,))
+
+
+def evaluate(
+    target: Target, options: ScanOptions, issues: list[ScanIssue]
+) -> tuple[ExposureFinding | None, list[TraitUnknown]]:
+    hits: list[TraitHit] = []
+    unknown: list[TraitUnknown] = []
+    for trait_id, spec in registry().items():
+        if options.traits and trait_id not in options.traits:
+            continue
+        try:
+            outcome = spec.detect(target)
+        except Exception as e:  # a detector bug must not stop the scan, nor pass silently
+            if options.debug:
+                raise
+            issues.append(
+                ScanIssue(
+                    target.resource.loc.file,
+                    target.resource.loc.path,
+                    f"internal error in trait {trait_id} ({e.__class__.__name__}); "
+                    "run with --debug for details",
+                )
+            )
+            unknown.append(TraitUnknown(trait_id, "the detector failed"))
+            continue
+        if isinstance(outcome, TraitHit):
+            hits.append(outcome)
+        elif isinstance(outcome, TraitUnknown):
+            unknown.append(outcome)
+    finding = correlate(target.resource, [td.label for td in target.task_definitions], hits, unknown)
+    return finding, unknown
+
+
+def scan(inv: Inventory, options: ScanOptions | None = None) -> ScanResult:
+    options = options or ScanOptions()
+    issues = list(inv.issues)
+    findings: list[ExposureFinding] = []
+    scanned = 0
+    unknown_counts: Counter[str] = Counter()
+    for target in targets(inv, issues):
+        scanned += 1
+        finding, unknown = evaluate(target, options, issues)
+        unknown_counts.update(u.trait_id for u in unknown)
+        if finding is None:
+            continue
+        if finding.informational and not options.include_informational:
+            continue
+        findings.append(finding)
+    findings.sort(key=lambda f: (-f.severity, f.resource.type, f.resource.uid))
+    return ScanResult(
+        tuple(findings), tuple(issues), scanned, tuple(inv.notes), tuple(sorted(unknown_counts.items()))
+    )
+
+
+def worst(result: ScanResult) -> Severity | None:
+    return max((f.severity for f in result.findings), default=None)

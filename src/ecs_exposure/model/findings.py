@@ -1,0 +1,143 @@
+"""Traits, evidence and exposure findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from .inventory import ScanIssue
+from .location import Loc
+from .secret import Secret
+
+
+class Likelihood(IntEnum):
+    LOW = 1
+    MODERATE = 2
+    HIGH = 3
+    VERY_HIGH = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.replace("_", " ").title()
+
+
+class Impact(IntEnum):
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.title()
+
+
+class Severity(IntEnum):
+    INFORMATIONAL = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(
+                f"unknown severity {text!r} (one of {', '.join(s.name.lower() for s in cls)})"
+            ) from None
+
+
+class Category(IntEnum):
+    MISCONFIGURATION = 1
+    REACHABILITY = 2
+    ASSUMABILITY = 3
+    VULNERABILITY = 4
+    IMPACT = 5
+
+    @property
+    def label(self) -> str:
+        return self.name.title()
+
+
+FactValue = str | int | bool | None | tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One place a trait was seen. ``facts`` are printable by construction: no :class:`Secret`."""
+
+    summary: str
+    facts: tuple[tuple[str, FactValue], ...] = ()
+    revision: str | None = None
+    loc: Loc | None = None
+
+    def __post_init__(self) -> None:
+        for key, value in self.facts:
+            if isinstance(value, Secret) or (
+                isinstance(value, tuple) and any(isinstance(v, Secret) for v in value)
+            ):
+                raise TypeError(f"evidence fact {key!r} may not hold a secret value")
+
+
+@dataclass(frozen=True, slots=True)
+class TraitHit:
+    """A trait observed on a resource."""
+
+    trait_id: str
+    evidence: tuple[Evidence, ...]
+    qualifiers: frozenset[str] = frozenset()  # e.g. "sensitive", "cloud": read by correlation
+    note: str | None = None  # e.g. "2 of 3 revisions could not be read"
+
+
+@dataclass(frozen=True, slots=True)
+class TraitUnknown:
+    """A trait the inputs cannot decide for a resource. Never a pass."""
+
+    trait_id: str
+    reason: str
+
+
+Outcome = TraitHit | TraitUnknown | None
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    type: str  # AWS::ECS::Service or AWS::ECS::TaskDefinition
+    uid: str  # ARN, or file path for a file
+    name: str
+    loc: Loc
+    account_id: str | None = None
+    region: str | None = None
+    partition: str | None = None
+    cluster_arn: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureFinding:
+    id: str
+    resource: Resource
+    task_definitions: tuple[str, ...]  # family:revision evaluated
+    hits: tuple[TraitHit, ...]
+    unknown: tuple[TraitUnknown, ...]
+    likelihood: Likelihood
+    impact: Impact
+    severity: Severity
+    title: str
+    likelihood_traits: tuple[str, ...]  # the trait ids that set the likelihood
+    impact_traits: tuple[str, ...]
+    explanation: str
+    informational: bool = False  # only contextual traits: shown with --include-informational
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    findings: tuple[ExposureFinding, ...]
+    issues: tuple[ScanIssue, ...]
+    resources_scanned: int
+    notes: tuple[str, ...] = ()
+    unknown_traits: tuple[tuple[str, int], ...] = ()  # trait id → resources it could not be decided for
+
+    @property
+    def complete(self) -> bool:
+        return not self.issues

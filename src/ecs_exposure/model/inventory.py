@@ -1,0 +1,397 @@
+"""The inventory: what a scan knows about an estate, as frozen dataclasses.
+
+Field names follow the AWS APIs (snake_case of ``taskRoleArn`` is ``task_role_arn``). Every
+resource keeps ``loc``, the file and JSON path it was read from. A value that is ``None`` was not
+set in the input; a collection that is ``None`` on a region or account was *not collected*
+(traits that need it are unknown), while an empty mapping means *collected, none found*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .location import Loc
+from .secret import Secret
+
+# --------------------------------------------------------------------------- task definitions
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    name: str
+    value: Secret
+    index: int  # position in the container's ``environment`` list
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    name: str
+    value_from: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class MountPoint:
+    source_volume: str
+    container_path: str
+    read_only: bool
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class PortMapping:
+    container_port: int | None
+    host_port: int | None
+    protocol: str
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    host_path: str
+    container_path: str | None
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    name: str
+    image: str | None
+    loc: Loc
+    privileged: bool = False
+    readonly_root_filesystem: bool = False
+    user: str | None = None
+    environment: tuple[EnvVar, ...] = ()
+    secrets: tuple[SecretRef, ...] = ()
+    command: tuple[str, ...] = ()
+    entry_point: tuple[str, ...] = ()
+    docker_labels: tuple[tuple[str, str], ...] = ()
+    mount_points: tuple[MountPoint, ...] = ()
+    port_mappings: tuple[PortMapping, ...] = ()
+    capabilities_add: tuple[str, ...] = ()
+    devices: tuple[Device, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    name: str
+    host_source_path: str | None  # ``host.sourcePath``; None for docker/EFS/bind-less volumes
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDefinition:
+    family: str
+    revision: int | None
+    arn: str | None
+    loc: Loc
+    containers: tuple[Container, ...]
+    volumes: tuple[Volume, ...] = ()
+    network_mode: str | None = None
+    pid_mode: str | None = None
+    ipc_mode: str | None = None
+    task_role_arn: str | None = None
+    execution_role_arn: str | None = None
+    os_family: str | None = None  # runtimePlatform.operatingSystemFamily
+    requires_compatibilities: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``family:revision`` as ECS prints it (``family`` alone for an unregistered file)."""
+        return f"{self.family}:{self.revision}" if self.revision is not None else self.family
+
+    @property
+    def is_windows(self) -> bool:
+        return bool(self.os_family) and self.os_family.upper().startswith("WINDOWS")
+
+    def volume(self, name: str) -> Volume | None:
+        for v in self.volumes:
+            if v.name == name:
+                return v
+        return None
+
+
+# --------------------------------------------------------------------------- services
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkConfig:
+    """``networkConfiguration.awsvpcConfiguration`` of a service or task set."""
+
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+    assign_public_ip: bool
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLoadBalancer:
+    target_group_arn: str | None
+    load_balancer_name: str | None
+    container_name: str | None
+    container_port: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """Where a service runs a revision: the service itself, a deployment or a task set."""
+
+    kind: str  # "service", "deployment", "taskSet"
+    task_definition_arn: str
+    network: NetworkConfig | None
+    load_balancers: tuple[ServiceLoadBalancer, ...]
+    loc: Loc
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    arn: str
+    name: str
+    cluster_arn: str | None
+    loc: Loc
+    task_definition_arn: str | None
+    deployments: tuple[Deployment, ...]  # the service's own config first
+    launch_type: str | None = None
+    enable_execute_command: bool = False
+
+    @property
+    def running_task_definition_arns(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for d in self.deployments:
+            seen.setdefault(d.task_definition_arn, None)
+        return tuple(seen)
+
+
+# --------------------------------------------------------------------------- EC2 / ELBv2
+
+
+@dataclass(frozen=True, slots=True)
+class IngressRule:
+    protocol: str  # "-1" for all
+    from_port: int | None
+    to_port: int | None
+    cidr: str | None  # IPv4 or IPv6 range; None when the source is a group or prefix list
+    source_group: str | None
+    loc: Loc
+
+    @property
+    def from_internet(self) -> bool:
+        return self.cidr in ("0.0.0.0/0", "::/0")
+
+    def covers(self, port: int, protocol: str = "tcp") -> bool:
+        if self.protocol not in ("-1", "all") and self.protocol.lower() != protocol.lower():
+            return False
+        if self.protocol in ("-1", "all") or self.from_port is None or self.from_port == -1:
+            return True
+        hi = self.to_port if self.to_port is not None else self.from_port
+        return self.from_port <= port <= hi
+
+    @property
+    def ports(self) -> str:
+        if self.protocol in ("-1", "all"):
+            return "all traffic"
+        if self.from_port is None or self.from_port == -1:
+            return f"{self.protocol} all ports"
+        if self.from_port == self.to_port or self.to_port is None:
+            return f"{self.protocol}/{self.from_port}"
+        return f"{self.protocol}/{self.from_port}-{self.to_port}"
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityGroup:
+    group_id: str
+    group_name: str | None
+    vpc_id: str | None
+    ingress: tuple[IngressRule, ...]
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Subnet:
+    subnet_id: str
+    vpc_id: str | None
+    map_public_ip_on_launch: bool
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    destination: str | None  # IPv4 or IPv6 CIDR
+    gateway_id: str | None
+    state: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTable:
+    route_table_id: str
+    vpc_id: str | None
+    subnet_ids: tuple[str, ...]
+    main: bool
+    routes: tuple[Route, ...]
+    loc: Loc
+
+    def internet_gateway_default_route(self) -> Route | None:
+        for r in self.routes:
+            if (
+                r.destination in ("0.0.0.0/0", "::/0")
+                and r.gateway_id
+                and r.gateway_id.startswith("igw-")
+                and r.state != "blackhole"
+            ):
+                return r
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class InternetGateway:
+    gateway_id: str
+    vpc_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadBalancer:
+    arn: str
+    name: str | None
+    scheme: str | None
+    lb_type: str | None
+    security_groups: tuple[str, ...]
+    loc: Loc
+
+    @property
+    def internet_facing(self) -> bool:
+        return self.scheme == "internet-facing"
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    arn: str
+    load_balancer_arn: str
+    port: int | None
+    protocol: str | None
+    loc: Loc
+    target_group_arns: tuple[str, ...] = ()  # forwarded to by the default actions
+
+
+@dataclass(frozen=True, slots=True)
+class TargetGroup:
+    arn: str
+    name: str | None
+    load_balancer_arns: tuple[str, ...]
+    port: int | None
+    protocol: str | None
+    loc: Loc
+
+
+# --------------------------------------------------------------------------- IAM
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDocument:
+    """A policy document with where it came from. ``statements`` keep the JSON as written."""
+
+    name: str  # policy name or ARN
+    statements: tuple[Mapping[str, object], ...]
+    loc: Loc
+    managed_arn: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    arn: str
+    name: str
+    loc: Loc
+    attached_policy_arns: tuple[str, ...] = ()
+    inline_policies: tuple[PolicyDocument, ...] = ()
+    permissions_boundary_arn: str | None = None
+
+
+# --------------------------------------------------------------------------- containers of it all
+
+
+@dataclass(frozen=True, slots=True)
+class ScanIssue:
+    """Something the scan could not read. Any issue makes the result incomplete."""
+
+    source: str  # file path (or account/region for an AWS API error)
+    path: str  # where in it, "" for the whole file
+    message: str
+    api: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.source}: {self.path}" if self.path else self.source
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class CollectError:
+    """An entry of a snapshot's ``errors``: an API call that failed while collecting."""
+
+    account_id: str | None
+    region: str | None
+    api: str
+    error: str
+    message: str
+
+
+@dataclass(slots=True)
+class RegionInventory:
+    account_id: str
+    region: str
+    partition: str
+    source: str
+    services: list[Service] = field(default_factory=list)
+    task_definitions: dict[str, TaskDefinition] = field(default_factory=dict)  # by ARN
+    security_groups: dict[str, SecurityGroup] | None = None
+    subnets: dict[str, Subnet] | None = None
+    route_tables: list[RouteTable] | None = None
+    internet_gateways: dict[str, InternetGateway] | None = None
+    load_balancers: dict[str, LoadBalancer] | None = None
+    listeners: list[Listener] | None = None
+    target_groups: dict[str, TargetGroup] | None = None
+    errors: list[CollectError] = field(default_factory=list)
+    task_definitions_collected: bool = False
+
+
+@dataclass(slots=True)
+class AccountInventory:
+    account_id: str
+    partition: str
+    source: str
+    roles: dict[str, Role] | None = None  # by ARN; None: IAM not collected
+    policies: dict[str, PolicyDocument] | None = None  # managed policies by ARN, default version
+    errors: list[CollectError] = field(default_factory=list)
+    regions: list[RegionInventory] = field(default_factory=list)
+    _roles_by_name: dict[str, Role] | None = None
+
+    def role(self, arn_or_name: str) -> Role | None:
+        if self.roles is None:
+            return None
+        found = self.roles.get(arn_or_name)
+        if found is not None:
+            return found
+        if self._roles_by_name is None:
+            self._roles_by_name = {r.name: r for r in self.roles.values()}
+        return self._roles_by_name.get(arn_or_name.rsplit("/", 1)[-1])
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDefinitionFile:
+    """A task definition read from a file, with no service around it."""
+
+    task_definition: TaskDefinition
+    uid: str  # the ARN when the file has one, else the file path (with a pointer for a list)
+
+
+@dataclass(slots=True)
+class Inventory:
+    accounts: list[AccountInventory] = field(default_factory=list)
+    task_definition_files: list[TaskDefinitionFile] = field(default_factory=list)
+    issues: list[ScanIssue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def merge(self, other: Inventory) -> None:
+        self.accounts.extend(other.accounts)
+        self.task_definition_files.extend(other.task_definition_files)
+        self.issues.extend(other.issues)
+        self.notes.extend(other.notes)

@@ -1,0 +1,99 @@
+"""The versioned JSON report (``ecs-exposure/findings@1``): a documented contract, never a dump
+of internal types. See ``docs/json-format.md`` and ``schemas/findings-1.schema.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from .. import __version__
+from ..model import Evidence, ExposureFinding, Loc, ScanResult, Severity, TraitHit
+from ..traits import registry
+
+SCHEMA = "ecs-exposure/findings@1"
+
+
+def _loc(loc: Loc | None) -> dict[str, str] | None:
+    if loc is None:
+        return None
+    return {"file": loc.file, "pointer": loc.pointer}
+
+
+def _evidence(ev: Evidence) -> dict[str, Any]:
+    out: dict[str, Any] = {"summary": ev.summary}
+    for key, value in ev.facts:
+        out[key] = list(value) if isinstance(value, tuple) else value
+    out["revision"] = ev.revision
+    out["location"] = _loc(ev.loc)
+    return out
+
+
+def _trait(hit: TraitHit) -> dict[str, Any]:
+    spec = registry()[hit.trait_id]
+    return {
+        "id": hit.trait_id,
+        "title": spec.title,
+        "category": spec.category.label,
+        "contribution": "contextual" if spec.contextual else "contributing",
+        "qualifiers": sorted(hit.qualifiers),
+        "note": hit.note,
+        "evidence": [_evidence(e) for e in hit.evidence],
+    }
+
+
+def finding_dict(f: ExposureFinding) -> dict[str, Any]:
+    specs = registry()
+    r = f.resource
+    return {
+        "id": f.id,
+        "severity": f.severity.name,
+        "likelihood": f.likelihood.label,
+        "impact": f.impact.label,
+        "title": f.title,
+        "explanation": f.explanation,
+        "rating": {"likelihood_traits": list(f.likelihood_traits), "impact_traits": list(f.impact_traits)},
+        "resource": {
+            "type": r.type,
+            "uid": r.uid,
+            "name": r.name,
+            "account": r.account_id,
+            "region": r.region,
+            "partition": r.partition,
+            "cluster": r.cluster_arn,
+            "location": _loc(r.loc),
+        },
+        "task_definitions": list(f.task_definitions),
+        "traits": [_trait(h) for h in f.hits],
+        "unknown_traits": [{"id": u.trait_id, "reason": u.reason} for u in f.unknown],
+        "remediation": [
+            {"trait": h.trait_id, "text": specs[h.trait_id].remediation}
+            for h in f.hits
+            if not specs[h.trait_id].contextual
+        ],
+    }
+
+
+def report_dict(result: ScanResult) -> dict[str, Any]:
+    by_severity = {s.name: 0 for s in sorted(Severity, reverse=True)}
+    for f in result.findings:
+        by_severity[f.severity.name] += 1
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "ecs-exposure", "version": __version__},
+        "complete": result.complete,
+        "summary": {
+            "resources_scanned": result.resources_scanned,
+            "findings": len(result.findings),
+            "by_severity": by_severity,
+            "unknown_traits": dict(result.unknown_traits),
+        },
+        "issues": [
+            {"source": i.source, "path": i.path, "message": i.message, "api": i.api} for i in result.issues
+        ],
+        "findings": [finding_dict(f) for f in result.findings],
+    }
+
+
+def render(result: ScanResult, **_: object) -> str:
+    return orjson.dumps(report_dict(result), option=orjson.OPT_INDENT_2).decode() + "\n"

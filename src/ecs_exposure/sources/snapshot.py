@@ -1,0 +1,426 @@
+"""Snapshot (``ecs-exposure/snapshot@1``) → inventory.
+
+The snapshot holds AWS API responses as the APIs return them (see
+``shared/spec/snapshot-format.md``). A missing key means *not collected*; an empty list means
+*collected, none found*. Items are freed from the parsed document as soon as they are modelled,
+so a large snapshot is not held twice in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Mapping
+
+from ..model import (
+    AccountInventory,
+    CollectError,
+    Deployment,
+    IngressRule,
+    InternetGateway,
+    Inventory,
+    Listener,
+    LoadBalancer,
+    Loc,
+    NetworkConfig,
+    PolicyDocument,
+    RegionInventory,
+    Role,
+    Route,
+    RouteTable,
+    ScanIssue,
+    SecurityGroup,
+    Service,
+    ServiceLoadBalancer,
+    Subnet,
+    TargetGroup,
+)
+from .reader import JSON, Reader
+from .taskdef import parse_task_definition
+
+FORMAT = "ecs-exposure/snapshot@1"
+
+
+def is_snapshot(doc: JSON) -> bool:
+    return (
+        isinstance(doc, dict)
+        and isinstance(doc.get("format"), str)
+        and doc["format"].startswith("ecs-exposure/snapshot@")
+    )
+
+
+def load_snapshot(doc: dict[str, JSON], source: str) -> Inventory:
+    inv = Inventory()
+    r = Reader()
+    root = Loc(source)
+    if doc.get("format") != FORMAT:
+        inv.issues.append(
+            ScanIssue(
+                source, "format", f"unsupported snapshot format {doc.get('format')!r} (expected {FORMAT})"
+            )
+        )
+        return inv
+
+    errors_by_account: dict[str | None, list[CollectError]] = {}
+    for i, e in r.objects(r.lst(doc, "errors", root), root.child("errors")):
+        eloc = root.child("errors", i)
+        err = CollectError(
+            account_id=r.text(e, "account_id", eloc),
+            region=r.text(e, "region", eloc),
+            api=r.text(e, "api", eloc) or "(unknown API)",
+            error=r.text(e, "error", eloc) or "error",
+            message=r.text(e, "message", eloc) or "",
+        )
+        errors_by_account.setdefault(err.account_id, []).append(err)
+        where = "/".join(x for x in (err.account_id, err.region) if x) or "snapshot"
+        inv.issues.append(
+            ScanIssue(
+                source, eloc.path, f"{where}: {err.api} failed when collected: {err.error}", api=err.api
+            )
+        )
+
+    accounts = r.lst(doc, "accounts", root)
+    for ai, acc in r.objects(accounts, root.child("accounts")):
+        aloc = root.child("accounts", ai)
+        account_id = r.text(acc, "account_id", aloc) or "unknown"
+        partition = r.text(acc, "partition", aloc) or "aws"
+        account = AccountInventory(account_id, partition, source)
+        account.errors = errors_by_account.get(account_id, []) + errors_by_account.get(None, [])
+        iam = r.obj(acc, "iam", aloc)
+        if iam is not None:
+            _iam(iam, aloc.child("iam"), account, r)
+        for ri, reg in r.objects(r.lst(acc, "regions", aloc), aloc.child("regions")):
+            account.regions.append(_region(reg, aloc.child("regions", ri), account, r))
+        accounts[ai] = None  # free the raw JSON
+        inv.accounts.append(account)
+    inv.issues.extend(r.issues)
+    return inv
+
+
+# --------------------------------------------------------------------------- regions
+
+
+def _region(reg: dict[str, JSON], loc: Loc, account: AccountInventory, r: Reader) -> RegionInventory:
+    name = r.text(reg, "region", loc) or "unknown"
+    region = RegionInventory(account.account_id, name, account.partition, account.source)
+    region.errors = [e for e in account.errors if e.region in (None, name)]
+
+    ecs = r.obj(reg, "ecs", loc) or {}
+    eloc = loc.child("ecs")
+    tds = r.opt_list(ecs, "taskDefinitions", eloc)
+    if tds is not None:
+        region.task_definitions_collected = True
+        for i, raw in r.objects(tds, eloc.child("taskDefinitions")):
+            td = parse_task_definition(raw, eloc.child("taskDefinitions", i), r)
+            tds[i] = None
+            if td is None:
+                continue
+            key = td.arn or td.label
+            region.task_definitions[key] = td
+    for i, raw in r.objects(r.lst(ecs, "services", eloc), eloc.child("services")):
+        svc = _service(raw, eloc.child("services", i), r)
+        if svc is not None:
+            region.services.append(svc)
+
+    ec2 = r.obj(reg, "ec2", loc) or {}
+    c2 = loc.child("ec2")
+    if (items := r.opt_list(ec2, "securityGroups", c2)) is not None:
+        region.security_groups = {}
+        for i, sg in r.objects(items, c2.child("securityGroups")):
+            g = _security_group(sg, c2.child("securityGroups", i), r)
+            if g:
+                region.security_groups[g.group_id] = g
+    if (items := r.opt_list(ec2, "subnets", c2)) is not None:
+        region.subnets = {}
+        for i, s in r.objects(items, c2.child("subnets")):
+            sloc = c2.child("subnets", i)
+            sid = r.text(s, "SubnetId", sloc)
+            if sid:
+                region.subnets[sid] = Subnet(
+                    sid, r.text(s, "VpcId", sloc), r.flag(s, "MapPublicIpOnLaunch", sloc), sloc
+                )
+    if (items := r.opt_list(ec2, "routeTables", c2)) is not None:
+        region.route_tables = [
+            _route_table(t, c2.child("routeTables", i), r)
+            for i, t in r.objects(items, c2.child("routeTables"))
+        ]
+    if (items := r.opt_list(ec2, "internetGateways", c2)) is not None:
+        region.internet_gateways = {}
+        for i, g in r.objects(items, c2.child("internetGateways")):
+            gloc = c2.child("internetGateways", i)
+            gid = r.text(g, "InternetGatewayId", gloc)
+            if gid:
+                vpcs = tuple(
+                    v
+                    for _, a in r.objects(r.lst(g, "Attachments", gloc), gloc.child("Attachments"))
+                    if (v := r.text(a, "VpcId", gloc))
+                    and a.get("State", "available") in ("available", "attached")
+                )
+                region.internet_gateways[gid] = InternetGateway(gid, vpcs)
+
+    elb = r.obj(reg, "elbv2", loc) or {}
+    bloc = loc.child("elbv2")
+    if (items := r.opt_list(elb, "loadBalancers", bloc)) is not None:
+        region.load_balancers = {}
+        for i, lb in r.objects(items, bloc.child("loadBalancers")):
+            lloc = bloc.child("loadBalancers", i)
+            arn = r.text(lb, "LoadBalancerArn", lloc)
+            if arn:
+                region.load_balancers[arn] = LoadBalancer(
+                    arn,
+                    r.text(lb, "LoadBalancerName", lloc),
+                    r.text(lb, "Scheme", lloc),
+                    r.text(lb, "Type", lloc),
+                    r.texts(lb, "SecurityGroups", lloc),
+                    lloc,
+                )
+    if (items := r.opt_list(elb, "listeners", bloc)) is not None:
+        region.listeners = []
+        for i, li in r.objects(items, bloc.child("listeners")):
+            lloc = bloc.child("listeners", i)
+            arn = r.text(li, "ListenerArn", lloc)
+            lb_arn = r.text(li, "LoadBalancerArn", lloc)
+            if arn and lb_arn:
+                region.listeners.append(
+                    Listener(
+                        arn,
+                        lb_arn,
+                        r.integer(li, "Port", lloc),
+                        r.text(li, "Protocol", lloc),
+                        lloc,
+                        _forward_targets(r.lst(li, "DefaultActions", lloc)),
+                    )
+                )
+    if (items := r.opt_list(elb, "targetGroups", bloc)) is not None:
+        region.target_groups = {}
+        for i, tg in r.objects(items, bloc.child("targetGroups")):
+            tloc = bloc.child("targetGroups", i)
+            arn = r.text(tg, "TargetGroupArn", tloc)
+            if arn:
+                region.target_groups[arn] = TargetGroup(
+                    arn,
+                    r.text(tg, "TargetGroupName", tloc),
+                    r.texts(tg, "LoadBalancerArns", tloc),
+                    r.integer(tg, "Port", tloc),
+                    r.text(tg, "Protocol", tloc),
+                    tloc,
+                )
+    return region
+
+
+def _forward_targets(actions: list[JSON]) -> tuple[str, ...]:
+    out: list[str] = []
+    for a in actions:
+        if not isinstance(a, dict):
+            continue
+        if isinstance(a.get("TargetGroupArn"), str):
+            out.append(a["TargetGroupArn"])
+        fwd = a.get("ForwardConfig")
+        if isinstance(fwd, dict):
+            for t in fwd.get("TargetGroups") or []:
+                if isinstance(t, dict) and isinstance(t.get("TargetGroupArn"), str):
+                    out.append(t["TargetGroupArn"])
+    return tuple(dict.fromkeys(out))
+
+
+def _network(raw: Mapping[str, JSON] | None, loc: Loc, r: Reader) -> NetworkConfig | None:
+    if not raw:
+        return None
+    aws = r.obj(raw, "awsvpcConfiguration", loc)
+    if aws is None:
+        return None
+    aloc = loc.child("awsvpcConfiguration")
+    public = (r.text(aws, "assignPublicIp", aloc) or "DISABLED").upper() == "ENABLED"
+    return NetworkConfig(r.texts(aws, "subnets", aloc), r.texts(aws, "securityGroups", aloc), public, aloc)
+
+
+def _load_balancers(raw: Mapping[str, JSON], loc: Loc, r: Reader) -> tuple[ServiceLoadBalancer, ...]:
+    out = []
+    for i, lb in r.objects(r.lst(raw, "loadBalancers", loc), loc.child("loadBalancers")):
+        lloc = loc.child("loadBalancers", i)
+        out.append(
+            ServiceLoadBalancer(
+                r.text(lb, "targetGroupArn", lloc),
+                r.text(lb, "loadBalancerName", lloc),
+                r.text(lb, "containerName", lloc),
+                r.integer(lb, "containerPort", lloc),
+            )
+        )
+    return tuple(out)
+
+
+def _service(raw: dict[str, JSON], loc: Loc, r: Reader) -> Service | None:
+    arn = r.text(raw, "serviceArn", loc)
+    name = r.text(raw, "serviceName", loc)
+    if not arn:
+        r.problem(loc, "service has no serviceArn")
+        return None
+    network = _network(r.obj(raw, "networkConfiguration", loc), loc.child("networkConfiguration"), r)
+    lbs = _load_balancers(raw, loc, r)
+    td = r.text(raw, "taskDefinition", loc)
+    deployments: list[Deployment] = []
+    if td:
+        deployments.append(Deployment("service", td, network, lbs, loc.child("taskDefinition")))
+    for i, d in r.objects(r.lst(raw, "deployments", loc), loc.child("deployments")):
+        dloc = loc.child("deployments", i)
+        dtd = r.text(d, "taskDefinition", dloc)
+        if not dtd:
+            continue
+        dnet = _network(r.obj(d, "networkConfiguration", dloc), dloc.child("networkConfiguration"), r)
+        deployments.append(
+            Deployment("deployment", dtd, dnet or network, lbs, dloc, r.text(d, "status", dloc))
+        )
+    for i, ts in r.objects(r.lst(raw, "taskSets", loc), loc.child("taskSets")):
+        tloc = loc.child("taskSets", i)
+        ttd = r.text(ts, "taskDefinition", tloc)
+        if not ttd:
+            continue
+        tnet = _network(r.obj(ts, "networkConfiguration", tloc), tloc.child("networkConfiguration"), r)
+        deployments.append(
+            Deployment("taskSet", ttd, tnet, _load_balancers(ts, tloc, r), tloc, r.text(ts, "status", tloc))
+        )
+    return Service(
+        arn=arn,
+        name=name or arn.rsplit("/", 1)[-1],
+        cluster_arn=r.text(raw, "clusterArn", loc),
+        loc=loc,
+        task_definition_arn=td,
+        deployments=tuple(deployments),
+        launch_type=r.text(raw, "launchType", loc),
+        enable_execute_command=r.flag(raw, "enableExecuteCommand", loc),
+    )
+
+
+def _security_group(raw: dict[str, JSON], loc: Loc, r: Reader) -> SecurityGroup | None:
+    gid = r.text(raw, "GroupId", loc)
+    if not gid:
+        r.problem(loc, "security group has no GroupId")
+        return None
+    rules = []
+    for i, p in r.objects(r.lst(raw, "IpPermissions", loc), loc.child("IpPermissions")):
+        ploc = loc.child("IpPermissions", i)
+        proto = r.text(p, "IpProtocol", ploc) or "-1"
+        lo, hi = r.integer(p, "FromPort", ploc), r.integer(p, "ToPort", ploc)
+        for j, rng in r.objects(r.lst(p, "IpRanges", ploc), ploc.child("IpRanges")):
+            rules.append(
+                IngressRule(proto, lo, hi, r.text(rng, "CidrIp", ploc), None, ploc.child("IpRanges", j))
+            )
+        for j, rng in r.objects(r.lst(p, "Ipv6Ranges", ploc), ploc.child("Ipv6Ranges")):
+            rules.append(
+                IngressRule(proto, lo, hi, r.text(rng, "CidrIpv6", ploc), None, ploc.child("Ipv6Ranges", j))
+            )
+        for j, pair in r.objects(r.lst(p, "UserIdGroupPairs", ploc), ploc.child("UserIdGroupPairs")):
+            rules.append(
+                IngressRule(
+                    proto, lo, hi, None, r.text(pair, "GroupId", ploc), ploc.child("UserIdGroupPairs", j)
+                )
+            )
+    return SecurityGroup(gid, r.text(raw, "GroupName", loc), r.text(raw, "VpcId", loc), tuple(rules), loc)
+
+
+def _route_table(raw: dict[str, JSON], loc: Loc, r: Reader) -> RouteTable:
+    subnets = []
+    main = False
+    for i, a in r.objects(r.lst(raw, "Associations", loc), loc.child("Associations")):
+        aloc = loc.child("Associations", i)
+        if r.flag(a, "Main", aloc):
+            main = True
+        if sid := r.text(a, "SubnetId", aloc):
+            subnets.append(sid)
+    routes = []
+    for i, rt in r.objects(r.lst(raw, "Routes", loc), loc.child("Routes")):
+        rloc = loc.child("Routes", i)
+        routes.append(
+            Route(
+                r.text(rt, "DestinationCidrBlock", rloc) or r.text(rt, "DestinationIpv6CidrBlock", rloc),
+                r.text(rt, "GatewayId", rloc),
+                r.text(rt, "State", rloc),
+            )
+        )
+    return RouteTable(
+        r.text(raw, "RouteTableId", loc) or "(no id)",
+        r.text(raw, "VpcId", loc),
+        tuple(subnets),
+        main,
+        tuple(routes),
+        loc,
+    )
+
+
+# --------------------------------------------------------------------------- IAM
+
+
+def _document(value: JSON, loc: Loc, r: Reader) -> list[Mapping[str, JSON]] | None:
+    """A policy document as the API returns it: an object, or URL-encoded JSON text."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(urllib.parse.unquote(value))
+        except ValueError:
+            r.problem(loc, "policy document is not valid JSON")
+            return None
+    if not isinstance(value, dict):
+        r.expected(loc, "a policy document", value)
+        return None
+    stmts = value.get("Statement")
+    if isinstance(stmts, dict):
+        stmts = [stmts]
+    if not isinstance(stmts, list):
+        r.expected(loc.child("Statement"), "a list of statements", stmts)
+        return None
+    return [s for s in stmts if isinstance(s, dict)]
+
+
+def _iam(iam: dict[str, JSON], loc: Loc, account: AccountInventory, r: Reader) -> None:
+    if (policies := r.opt_list(iam, "policies", loc)) is not None:
+        account.policies = {}
+        for i, p in r.objects(policies, loc.child("policies")):
+            ploc = loc.child("policies", i)
+            arn = r.text(p, "Arn", ploc)
+            if not arn:
+                continue
+            default = r.text(p, "DefaultVersionId", ploc)
+            for j, v in r.objects(r.lst(p, "PolicyVersionList", ploc), ploc.child("PolicyVersionList")):
+                vloc = ploc.child("PolicyVersionList", j)
+                if r.flag(v, "IsDefaultVersion", vloc) or (default and v.get("VersionId") == default):
+                    stmts = _document(v.get("Document"), vloc.child("Document"), r)
+                    if stmts is not None:
+                        account.policies[arn] = PolicyDocument(
+                            r.text(p, "PolicyName", ploc) or arn, tuple(stmts), vloc.child("Document"), arn
+                        )
+                    break
+    if (roles := r.opt_list(iam, "roles", loc)) is not None:
+        account.roles = {}
+        for i, raw in r.objects(roles, loc.child("roles")):
+            rloc = loc.child("roles", i)
+            arn = r.text(raw, "Arn", rloc)
+            if not arn:
+                r.problem(rloc, "role has no Arn")
+                continue
+            attached = tuple(
+                a
+                for _, m in r.objects(r.lst(raw, "AttachedManagedPolicies", rloc), rloc)
+                if (a := m.get("PolicyArn")) and isinstance(a, str)
+            )
+            inline = []
+            for j, p in r.objects(r.lst(raw, "RolePolicyList", rloc), rloc.child("RolePolicyList")):
+                ploc = rloc.child("RolePolicyList", j)
+                stmts = _document(p.get("PolicyDocument"), ploc.child("PolicyDocument"), r)
+                if stmts is not None:
+                    inline.append(
+                        PolicyDocument(
+                            r.text(p, "PolicyName", ploc) or "(inline)",
+                            tuple(stmts),
+                            ploc.child("PolicyDocument"),
+                        )
+                    )
+            boundary = r.obj(raw, "PermissionsBoundary", rloc)
+            account.roles[arn] = Role(
+                arn=arn,
+                name=r.text(raw, "RoleName", rloc) or arn.rsplit("/", 1)[-1],
+                loc=rloc,
+                attached_policy_arns=attached,
+                inline_policies=tuple(inline),
+                permissions_boundary_arn=r.text(boundary, "PermissionsBoundaryArn", rloc)
+                if boundary
+                else None,
+            )

@@ -1,0 +1,201 @@
+"""Task definition JSON (register or describe shape) → :class:`TaskDefinition`.
+
+Shared by the file source and the snapshot source: both hold the ECS API's own JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..model import (
+    Container,
+    Device,
+    EnvVar,
+    Loc,
+    MountPoint,
+    PortMapping,
+    Secret,
+    SecretRef,
+    TaskDefinition,
+    Volume,
+)
+from .reader import JSON, Reader, scalar_text
+
+
+def is_task_definition(doc: JSON) -> bool:
+    return isinstance(doc, dict) and "containerDefinitions" in doc
+
+
+def unwrap(doc: JSON) -> tuple[JSON, tuple[str, ...]]:
+    """Accept ``{"taskDefinition": {...}}`` (describe output) as well as the bare object."""
+    if isinstance(doc, dict) and "containerDefinitions" not in doc:
+        inner = doc.get("taskDefinition")
+        if isinstance(inner, dict) and "containerDefinitions" in inner:
+            return inner, ("taskDefinition",)
+    return doc, ()
+
+
+def _family_from_arn(arn: str | None) -> tuple[str | None, int | None]:
+    # arn:aws:ecs:region:account:task-definition/family:revision
+    if not arn or "task-definition/" not in arn:
+        return None, None
+    tail = arn.split("task-definition/", 1)[1]
+    family, _, rev = tail.partition(":")
+    return family or None, int(rev) if rev.isdigit() else None
+
+
+def parse_task_definition(raw: Mapping[str, JSON], loc: Loc, r: Reader) -> TaskDefinition | None:
+    arn = r.text(raw, "taskDefinitionArn", loc)
+    family = r.text(raw, "family", loc)
+    revision = r.integer(raw, "revision", loc)
+    arn_family, arn_rev = _family_from_arn(arn)
+    family = family or arn_family
+    if revision is None:
+        revision = arn_rev
+
+    defs = raw.get("containerDefinitions")
+    if not isinstance(defs, list):
+        if defs is None:
+            r.problem(loc, "task definition has no containerDefinitions")
+        else:
+            r.expected(loc.child("containerDefinitions"), "a list of containers", defs)
+        return None
+
+    containers = []
+    for i, cd in r.objects(defs, loc.child("containerDefinitions")):
+        c = _container(cd, loc.child("containerDefinitions", i), r)
+        if c is not None:
+            containers.append(c)
+
+    volumes = []
+    for i, v in r.objects(r.lst(raw, "volumes", loc), loc.child("volumes")):
+        vloc = loc.child("volumes", i)
+        name = r.text(v, "name", vloc)
+        host = r.obj(v, "host", vloc)
+        source_path = r.text(host, "sourcePath", vloc.child("host")) if host else None
+        if name is None:
+            r.problem(vloc, "volume has no name")
+            continue
+        volumes.append(Volume(name=name, host_source_path=source_path or None, loc=vloc))
+
+    platform = r.obj(raw, "runtimePlatform", loc)
+    os_family = r.text(platform, "operatingSystemFamily", loc.child("runtimePlatform")) if platform else None
+
+    return TaskDefinition(
+        family=family or "(no family)",
+        revision=revision,
+        arn=arn,
+        loc=loc,
+        containers=tuple(containers),
+        volumes=tuple(volumes),
+        network_mode=r.text(raw, "networkMode", loc),
+        pid_mode=r.text(raw, "pidMode", loc),
+        ipc_mode=r.text(raw, "ipcMode", loc),
+        task_role_arn=r.text(raw, "taskRoleArn", loc) or None,
+        execution_role_arn=r.text(raw, "executionRoleArn", loc) or None,
+        os_family=os_family,
+        requires_compatibilities=r.texts(raw, "requiresCompatibilities", loc),
+    )
+
+
+def _environment(items: list[JSON], loc: Loc, r: Reader) -> tuple[EnvVar, ...]:
+    # Hot path: a large estate has millions of entries. Plain type checks, no helper calls.
+    out = []
+    for i, e in enumerate(items):
+        if type(e) is not dict:
+            if e is not None:
+                r.expected(loc.child(i), "an object with name and value", e)
+            continue
+        name = e.get("name")
+        value = e.get("value")
+        if type(name) is not str:
+            name = scalar_text(name)
+            if name is None:
+                r.problem(loc.child(i), "environment entry has no name")
+                continue
+        if type(value) is not str:
+            if value is None:
+                value = ""
+            else:
+                text = scalar_text(value)
+                if text is None:
+                    r.expected(loc.child(i, "value"), "a string", value)
+                    continue
+                value = text
+        out.append(EnvVar(name, Secret(value), i))
+    return tuple(out)
+
+
+def _container(cd: Mapping[str, JSON], loc: Loc, r: Reader) -> Container | None:
+    name = r.text(cd, "name", loc)
+    if name is None:
+        r.problem(loc, "container has no name")
+        name = f"(container {loc.parts[-1]})"
+
+    env_raw = cd.get("environment")
+    environment: tuple[EnvVar, ...] = ()
+    if env_raw:
+        if isinstance(env_raw, list):
+            environment = _environment(env_raw, loc.child("environment"), r)
+        else:
+            r.expected(loc.child("environment"), "a list", env_raw)
+
+    secrets = []
+    for i, s in r.objects(r.lst(cd, "secrets", loc), loc.child("secrets")):
+        sname = r.text(s, "name", loc.child("secrets", i)) or ""
+        value_from = r.text(s, "valueFrom", loc.child("secrets", i)) or ""
+        secrets.append(SecretRef(sname, value_from, i))
+
+    labels_raw = r.obj(cd, "dockerLabels", loc) or {}
+    labels = tuple((k, t) for k, v in labels_raw.items() if (t := scalar_text(v)) is not None)
+
+    mounts = []
+    for i, m in r.objects(r.lst(cd, "mountPoints", loc), loc.child("mountPoints")):
+        mloc = loc.child("mountPoints", i)
+        src = r.text(m, "sourceVolume", mloc)
+        if src is None:
+            continue
+        mounts.append(MountPoint(src, r.text(m, "containerPath", mloc) or "", r.flag(m, "readOnly", mloc), i))
+
+    ports = []
+    for i, p in r.objects(r.lst(cd, "portMappings", loc), loc.child("portMappings")):
+        ploc = loc.child("portMappings", i)
+        ports.append(
+            PortMapping(
+                r.integer(p, "containerPort", ploc),
+                r.integer(p, "hostPort", ploc),
+                (r.text(p, "protocol", ploc) or "tcp").lower(),
+            )
+        )
+
+    caps: tuple[str, ...] = ()
+    devices = []
+    linux = r.obj(cd, "linuxParameters", loc)
+    if linux:
+        lloc = loc.child("linuxParameters")
+        capabilities = r.obj(linux, "capabilities", lloc)
+        if capabilities:
+            caps = tuple(c.upper() for c in r.texts(capabilities, "add", lloc.child("capabilities")))
+        for i, d in r.objects(r.lst(linux, "devices", lloc), lloc.child("devices")):
+            host_path = r.text(d, "hostPath", lloc.child("devices", i))
+            if host_path:
+                devices.append(Device(host_path, r.text(d, "containerPath", lloc.child("devices", i)), i))
+
+    user = r.text(cd, "user", loc)
+    return Container(
+        name=name,
+        image=r.text(cd, "image", loc),
+        loc=loc,
+        privileged=r.flag(cd, "privileged", loc),
+        readonly_root_filesystem=r.flag(cd, "readonlyRootFilesystem", loc),
+        user=user,
+        environment=environment,
+        secrets=tuple(secrets),
+        command=r.texts(cd, "command", loc),
+        entry_point=r.texts(cd, "entryPoint", loc),
+        docker_labels=labels,
+        mount_points=tuple(mounts),
+        port_mappings=tuple(ports),
+        capabilities_add=caps,
+        devices=tuple(devices),
+    )

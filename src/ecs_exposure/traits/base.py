@@ -1,0 +1,86 @@
+"""What a trait detector is, and what it is given.
+
+A detector is a pure function of a :class:`Target` (one service, or one task definition file)
+returning a :class:`TraitHit`, a :class:`TraitUnknown` (the inputs cannot decide: never a pass), or
+``None`` (decided: not present). Detectors never import boto3 and never reveal a secret except
+through :mod:`ecs_exposure.credentials`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ..model import (
+    AccountInventory,
+    Category,
+    Evidence,
+    Outcome,
+    RegionInventory,
+    Resource,
+    Service,
+    TaskDefinition,
+    TraitHit,
+    TraitUnknown,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    resource: Resource
+    task_definitions: tuple[TaskDefinition, ...]  # the revisions the resource runs, as read
+    missing_task_definitions: tuple[str, ...] = ()  # revisions it runs that the inputs lack
+    service: Service | None = None
+    region: RegionInventory | None = None
+    account: AccountInventory | None = None
+    # other revisions of the running families (None: the inputs cannot tell)
+    other_revisions: tuple[TaskDefinition, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TraitSpec:
+    id: str
+    category: Category
+    title: str  # "Privileged container"
+    phrase: str  # words for a finding title: "a privileged container"
+    contextual: bool  # shown for understanding; never creates a finding alone
+    description: str  # what it means and why it matters
+    remediation: str  # how to fix it
+    detect: Callable[[Target], Outcome]
+    references: tuple[str, ...] = ()
+
+
+def evidence_fact(ev: Evidence, key: str) -> object:
+    for k, v in ev.facts:
+        if k == key:
+            return v
+    return None
+
+
+def over_revisions(
+    target: Target,
+    trait_id: str,
+    check: Callable[[TaskDefinition], Iterable[Evidence]],
+    qualify: Callable[[list[Evidence]], frozenset[str]] | None = None,
+) -> Outcome:
+    """Run ``check`` on every revision the resource runs and fold the results.
+
+    Nothing found while a running revision could not be read is *unknown*, not absent.
+    """
+    evidence = [ev for td in target.task_definitions for ev in check(td)]
+    missing = target.missing_task_definitions
+    if not evidence:
+        if missing:
+            return TraitUnknown(trait_id, f"task definition {', '.join(missing)} is not in the inputs")
+        return None
+    note = f"not evaluated: {', '.join(missing)} (not in the inputs)" if missing else None
+    return TraitHit(trait_id, tuple(evidence), qualify(evidence) if qualify else frozenset(), note)
+
+
+def failed_api(errors: Iterable[object], prefixes: tuple[str, ...]) -> str | None:
+    """The reason a collection is missing, when a recorded API error explains it."""
+    for e in errors:
+        api = getattr(e, "api", "")
+        if api.lower().startswith(prefixes):
+            return f"{api} failed when collected ({getattr(e, 'error', 'error')})"
+    return None

@@ -1,0 +1,46 @@
+from ..model import Category, Evidence, TaskDefinition
+from .base import Target, TraitSpec, over_revisions
+
+ID = "root-user"
+
+
+def runs_as_root(user: str | None) -> bool:
+    if user is None or not user.strip():
+        return True
+    u = user.strip().lower()
+    return u in ("root", "0") or u.startswith(("0:", "root:"))
+
+
+def _check(td: TaskDefinition) -> list[Evidence]:
+    if td.is_windows:
+        return []
+    return [
+        Evidence(
+            f"container {c.name} runs as {'root (user not set)' if not c.user else repr(c.user)}",
+            (("container", c.name), ("user", c.user)),
+            td.label,
+            c.loc.child("user") if c.user else c.loc,
+        )
+        for c in td.containers
+        if runs_as_root(c.user)
+    ]
+
+
+def detect(target: Target):
+    return over_revisions(target, ID, _check)
+
+
+TRAIT = TraitSpec(
+    id=ID,
+    category=Category.MISCONFIGURATION,
+    title="Container runs as root",
+    phrase="a container running as root",
+    contextual=True,
+    description=(
+        "A Linux container whose `user` is unset, `root`, `0`, or starts with `0:` / `root:` runs "
+        "as root (unless the image sets another user, which the task definition cannot show). "
+        "Contextual: it makes escapes and host mounts worse."
+    ),
+    remediation="Set `user` to a non-root uid:gid that the image supports.",
+    detect=detect,
+)

@@ -1,0 +1,39 @@
+from ..model import Category, TraitHit, TraitUnknown
+from ._secrets import environment_evidence, outside_evidence, qualify_cloud
+from .base import Target, TraitSpec
+
+ID = "stale-revision-credentials"
+
+
+def detect(target: Target):
+    if target.region is None:
+        return TraitUnknown(ID, "a task definition file: there are no running or old revisions to compare")
+    if target.other_revisions is None:
+        return TraitUnknown(
+            ID, "older revisions of the running families are not in the inputs (collect all revisions)"
+        )
+    evidence = [
+        ev for td in target.other_revisions for ev in (*environment_evidence(td), *outside_evidence(td))
+    ]
+    if not evidence:
+        return None
+    return TraitHit(ID, tuple(evidence), qualify_cloud(evidence))
+
+
+TRAIT = TraitSpec(
+    id=ID,
+    category=Category.MISCONFIGURATION,
+    title="Credentials in old revisions",
+    phrase="credentials left in old task definition revisions",
+    contextual=False,
+    description=(
+        "A revision of a family the service runs, but not a running one, holds plaintext "
+        "credentials. Task definitions cannot be fully deleted: anyone with "
+        "`ecs:DescribeTaskDefinition` can still read them, even after the running revision was fixed."
+    ),
+    remediation=(
+        "Rotate the credential (removing it from new revisions does not remove it from old ones), "
+        "then deregister and delete the old revisions."
+    ),
+    detect=detect,
+)
