@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import __version__, docs
 from .engine import ScanOptions, scan, worst
+from .gcpause import paused_gc
 from .model import ScanResult, Severity
 from .outputs import FORMATS
 from .sources import load_paths
@@ -141,12 +142,12 @@ def _run_scan(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
 
-    inventory = load_paths(paths)
-    result = scan(inventory, ScanOptions(args.include_informational, args.debug, tuple(args.trait)))
-
     to_terminal = args.output is None and sys.stdout.isatty()
     color = args.color == "always" or (args.color == "auto" and to_terminal)
-    text = FORMATS[args.format](result, color=color)
+    with paused_gc():
+        inventory = load_paths(paths)
+        result = scan(inventory, ScanOptions(args.include_informational, args.debug, tuple(args.trait)))
+        text = FORMATS[args.format](result, color=color)
     if args.output is not None:
         try:
             args.output.write_text(text, encoding="utf-8")

@@ -73,7 +73,16 @@ _CLOUD_RULES = {"aws-access-key-id", "aws-secret-access-key", "aws-config-name"}
 _AWS_SECRET_SHAPE = re.compile(r"^[A-Za-z0-9/+]{40}$")
 
 
+# cheap literal triggers: a value without any of them cannot match a shape (checked in tests)
+_TRIGGER = re.compile(
+    r"AKIA|ASIA|ABIA|ACCA|-----BEGIN|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|hooks\.slack\.com|k_live_"
+    r"|AIza|npm_|SG\.|eyJ|://[^\s/@]*:[^\s/@]*@"
+)
+
+
 def match_shape(value: str) -> Match | None:
+    if _TRIGGER.search(value) is None:
+        return None
     for m in _SHAPE_RE.finditer(value):
         rule = m.lastgroup
         if rule == "pw":  # the inner group of url-credentials is never the last one
@@ -309,6 +318,42 @@ def _looks_secret(value: str, strong: bool) -> bool:
     return not (_SHORT_NUMBER.match(v) and not strong)
 
 
+@dataclass(frozen=True, slots=True)
+class _NameInfo:
+    aws_config: bool  # one of the AWS configuration names: any literal value fires
+    word: str | None  # the credential word in the name, None when it has none or points at a secret
+    cloud: bool
+
+
+_NO_NAME = _NameInfo(False, None, False)
+_NAME_CACHE: dict[str, _NameInfo] = {}
+_NAME_CACHE_MAX = 200_000
+
+
+def _name_info(name: str) -> _NameInfo:
+    """What the name alone says. Names repeat across an estate (LOG_LEVEL, DB_HOST …): cached."""
+    info = _NAME_CACHE.get(name)
+    if info is not None:
+        return info
+    if name.upper() in _AWS_CONFIG_NAMES:
+        info = _NameInfo(True, None, name.upper() != "ECS_ENGINE_AUTH_DATA")
+    elif not _NAME_HINT.search(name):
+        info = _NO_NAME
+    else:
+        tokens = name_tokens(name)
+        word = _credential_word(tokens) if tokens else None
+        if word is None or _is_pointer_name(tokens):
+            info = _NO_NAME
+        else:
+            cloud = "aws" in tokens and any(
+                t in ("secret", "secretkey", "session", "accesskey") or t.endswith("secret") for t in tokens
+            )
+            info = _NameInfo(False, word, cloud)
+    if len(_NAME_CACHE) < _NAME_CACHE_MAX:
+        _NAME_CACHE[name] = info
+    return info
+
+
 def classify(name: str, value: str) -> Match | None:
     """The rule that makes ``name=value`` a credential, or None."""
     if not value:
@@ -316,25 +361,15 @@ def classify(name: str, value: str) -> Match | None:
     shape = match_shape(value)
     if shape is not None:
         return shape
-    if name.upper() in _AWS_CONFIG_NAMES:
+    info = _name_info(name)
+    if info.aws_config:
         v = value.strip()
         if v and not _REFERENCE.match(v) and not _PLACEHOLDER.search(v):
-            return Match("aws-config-name", cloud=name.upper() != "ECS_ENGINE_AUTH_DATA")
+            return Match("aws-config-name", cloud=info.cloud)
         return None
-    if not _NAME_HINT.search(name):
+    if info.word is None or not _looks_secret(value, strong=info.word in _STRONG):
         return None
-    tokens = name_tokens(name)
-    if not tokens:
-        return None
-    word = _credential_word(tokens)
-    if word is None or _is_pointer_name(tokens):
-        return None
-    if not _looks_secret(value, strong=word in _STRONG):
-        return None
-    cloud = "aws" in tokens and any(
-        t in ("secret", "secretkey", "session", "accesskey") or t.endswith("secret") for t in tokens
-    )
-    return Match("credential-name", cloud)
+    return Match("credential-name", info.cloud)
 
 
 def environment_matches(env: Sequence[EnvVar]) -> list[tuple[EnvVar, Match]]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from .correlate import correlate
 from .model import (
+    AccountInventory,
     ExposureFinding,
     Inventory,
     RegionInventory,
@@ -73,7 +74,9 @@ def _other_revisions(running: list[TaskDefinition], idx: _Index) -> tuple[TaskDe
     return None
 
 
-def _service_target(svc: Service, region: RegionInventory, account, idx: _Index) -> Target:
+def _service_target(
+    svc: Service, region: RegionInventory, account: AccountInventory, idx: _Index, memo: dict[object, object]
+) -> Target:
     running: list[TaskDefinition] = []
     missing: list[str] = []
     for ref in svc.running_task_definition_arns:
@@ -93,7 +96,7 @@ def _service_target(svc: Service, region: RegionInventory, account, idx: _Index)
         cluster_arn=svc.cluster_arn,
     )
     return Target(
-        resource, tuple(running), tuple(missing), svc, region, account, _other_revisions(running, idx)
+        resource, tuple(running), tuple(missing), svc, region, account, _other_revisions(running, idx), memo
     )
 
 
@@ -103,12 +106,13 @@ def targets(inv: Inventory, issues: list[ScanIssue] | None = None) -> Iterator[T
     A service whose running revision is missing from the inputs is recorded in ``issues``: its
     traits are unknown and the result is incomplete.
     """
+    memo: dict[object, object] = {}
     for account in inv.accounts:
         for region in account.regions:
             idx = _Index.build(region)
             used_families: set[str] = set()
             for svc in region.services:
-                t = _service_target(svc, region, account, idx)
+                t = _service_target(svc, region, account, idx, memo)
                 if t.missing_task_definitions and issues is not None:
                     issues.append(
                         ScanIssue(
@@ -145,7 +149,7 @@ def targets(inv: Inventory, issues: list[ScanIssue] | None = None) -> Iterator[T
                 )
     for f in inv.task_definition_files:
         td = f.task_definition
-        yield Target(Resource("AWS::ECS::TaskDefinition", f.uid, td.label, td.loc), (td,))
+        yield Target(Resource("AWS::ECS::TaskDefinition", f.uid, td.label, td.loc), (td,), memo=memo)
 
 
 def evaluate(

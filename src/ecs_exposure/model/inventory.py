@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .location import Loc
 from .secret import Secret
@@ -17,8 +18,10 @@ from .secret import Secret
 # --------------------------------------------------------------------------- task definitions
 
 
-@dataclass(frozen=True, slots=True)
-class EnvVar:
+class EnvVar(NamedTuple):
+    """An ``environment`` entry. A NamedTuple, not a dataclass: a large estate has millions of
+    them and this is the cheapest immutable record Python builds."""
+
     name: str
     value: Secret
     index: int  # position in the container's ``environment`` list

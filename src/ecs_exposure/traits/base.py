@@ -9,7 +9,8 @@ through :mod:`ecs_exposure.credentials`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ..model import (
     AccountInventory,
@@ -24,6 +25,8 @@ from ..model import (
     TraitUnknown,
 )
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True, slots=True)
 class Target:
@@ -35,6 +38,16 @@ class Target:
     account: AccountInventory | None = None
     # other revisions of the running families (None: the inputs cannot tell)
     other_revisions: tuple[TaskDefinition, ...] | None = None
+    # per-scan memo shared by all targets: services that share a task definition scan it once
+    memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def cached(self, key: str, td: TaskDefinition, compute: Callable[[TaskDefinition], T]) -> T:
+        slot = (key, id(td))
+        hit = self.memo.get(slot)
+        if hit is None or hit[0] is not td:  # type: ignore[index]
+            hit = (td, compute(td))
+            self.memo[slot] = hit
+        return hit[1]  # type: ignore[index,return-value]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ ID = "credentials-outside-environment"
 
 
 def detect(target: Target):
-    return over_revisions(target, ID, outside_evidence, qualify_cloud)
+    return over_revisions(target, ID, lambda td: target.cached(ID, td, outside_evidence), qualify_cloud)
 
 
 TRAIT = TraitSpec(

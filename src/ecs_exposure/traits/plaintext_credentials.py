@@ -6,7 +6,7 @@ ID = "plaintext-credentials"
 
 
 def detect(target: Target):
-    return over_revisions(target, ID, environment_evidence, qualify_cloud)
+    return over_revisions(target, ID, lambda td: target.cached(ID, td, environment_evidence), qualify_cloud)
 
 
 TRAIT = TraitSpec(
