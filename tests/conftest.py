@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from ecs_exposure.engine import ScanOptions, scan, targets  # noqa: E402
+from ecs_exposure.model import Inventory, ScanResult, TraitHit, TraitUnknown  # noqa: E402
+from ecs_exposure.sources.files import load_document  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+def load(doc: Any, name: str = "fixture.json") -> Inventory:
+    return load_document(doc, name, explicit=True)
+
+
+def outcomes(doc: Any, resource: str | None = None) -> dict[str, TraitHit | TraitUnknown]:
+    """Every trait's outcome for one resource of a document (the first, or the one named)."""
+    from ecs_exposure.traits import registry
+
+    for t in targets(load(doc), []):
+        if resource is None or t.resource.name == resource:
+            return {tid: o for tid, spec in registry().items() if (o := spec.detect(t)) is not None}
+    raise AssertionError(f"no resource {resource!r}")
+
+
+def scan_doc(doc: Any, **options: Any) -> ScanResult:
+    return scan(load(doc), ScanOptions(**options))
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(tmp_path: Path):
+    """Run the installed ``ecs-exposure`` console script, as a user would."""
+    exe = shutil.which("ecs-exposure", path=os.path.dirname(sys.executable)) or shutil.which("ecs-exposure")
+    assert exe, "the ecs-exposure console script is not installed (pip install -e .)"
+
+    def run(*args: str, cwd: Path | None = None) -> Run:
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR")}
+        p = subprocess.run([exe, *args], capture_output=True, text=True, cwd=cwd or tmp_path, env=env, timeout=120)
+        return Run(p.returncode, p.stdout, p.stderr)
+
+    return run
