@@ -276,7 +276,8 @@ with paused_gc():
     Path(sys.argv[2]).write_text(FORMATS["json"](result))
     t4 = time.perf_counter()
 rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(f"{t4 - t1:.3f} {t2 - t1:.3f} {t3 - t2:.3f} {t4 - t3:.3f} {rss_mb:.0f} {len(result.findings)} {t1 - t0:.3f}")
+print(f"{t4 - t1:.3f} {t2 - t1:.3f} {t3 - t2:.3f} {t4 - t3:.3f} {rss_mb:.0f}", len(result.findings),
+      f"{t1 - t0:.3f}")
 """
 
 

@@ -12,15 +12,24 @@ ROLE = f"arn:aws:iam::{ACCOUNT}:role"
 
 
 def container(**overrides: Any) -> dict[str, Any]:
-    c: dict[str, Any] = {"name": "app", "image": "nginx:1.27", "essential": True,
-                         "portMappings": [{"containerPort": 8080, "protocol": "tcp"}]}
+    c: dict[str, Any] = {
+        "name": "app",
+        "image": "nginx:1.27",
+        "essential": True,
+        "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
+    }
     c.update(overrides)
     return c
 
 
-def taskdef(*containers: dict[str, Any], family: str = "app", revision: int | None = 1, **overrides: Any) -> dict:
-    td: dict[str, Any] = {"family": family, "networkMode": "awsvpc",
-                          "containerDefinitions": list(containers) or [container()]}
+def taskdef(
+    *containers: dict[str, Any], family: str = "app", revision: int | None = 1, **overrides: Any
+) -> dict:
+    td: dict[str, Any] = {
+        "family": family,
+        "networkMode": "awsvpc",
+        "containerDefinitions": list(containers) or [container()],
+    }
     if revision is not None:
         td["revision"] = revision
         td["taskDefinitionArn"] = f"{ECS}:task-definition/{family}:{revision}"
@@ -28,17 +37,31 @@ def taskdef(*containers: dict[str, Any], family: str = "app", revision: int | No
     return td
 
 
-def service(name: str = "svc", td: str = "app:1", public: bool = False, sgs: tuple[str, ...] = ("sg-app",),
-            subnets: tuple[str, ...] = ("subnet-private",), network: bool = True, **overrides: Any) -> dict:
+def service(
+    name: str = "svc",
+    td: str = "app:1",
+    public: bool = False,
+    sgs: tuple[str, ...] = ("sg-app",),
+    subnets: tuple[str, ...] = ("subnet-private",),
+    network: bool = True,
+    **overrides: Any,
+) -> dict:
     s: dict[str, Any] = {
-        "serviceArn": f"{ECS}:service/main/{name}", "serviceName": name, "clusterArn": f"{ECS}:cluster/main",
+        "serviceArn": f"{ECS}:service/main/{name}",
+        "serviceName": name,
+        "clusterArn": f"{ECS}:cluster/main",
         "taskDefinition": f"{ECS}:task-definition/{td}",
         "deployments": [{"status": "PRIMARY", "taskDefinition": f"{ECS}:task-definition/{td}"}],
         "loadBalancers": [],
     }
     if network:
-        s["networkConfiguration"] = {"awsvpcConfiguration": {
-            "subnets": list(subnets), "securityGroups": list(sgs), "assignPublicIp": "ENABLED" if public else "DISABLED"}}
+        s["networkConfiguration"] = {
+            "awsvpcConfiguration": {
+                "subnets": list(subnets),
+                "securityGroups": list(sgs),
+                "assignPublicIp": "ENABLED" if public else "DISABLED",
+            }
+        }
     s.update(overrides)
     return s
 
@@ -47,8 +70,14 @@ def sg(group_id: str, *rules: dict[str, Any]) -> dict[str, Any]:
     return {"GroupId": group_id, "GroupName": group_id, "VpcId": "vpc-1", "IpPermissions": list(rules)}
 
 
-def rule(port: int | None = 8080, cidr: str | None = "0.0.0.0/0", v6: str | None = None, group: str | None = None,
-         proto: str = "tcp", to_port: int | None = None) -> dict[str, Any]:
+def rule(
+    port: int | None = 8080,
+    cidr: str | None = "0.0.0.0/0",
+    v6: str | None = None,
+    group: str | None = None,
+    proto: str = "tcp",
+    to_port: int | None = None,
+) -> dict[str, Any]:
     r: dict[str, Any] = {"IpProtocol": proto, "IpRanges": [], "Ipv6Ranges": [], "UserIdGroupPairs": []}
     if port is not None:
         r["FromPort"], r["ToPort"] = port, to_port if to_port is not None else port
@@ -61,13 +90,20 @@ def rule(port: int | None = 8080, cidr: str | None = "0.0.0.0/0", v6: str | None
     return r
 
 
-def role(name: str, managed: tuple[str, ...] = (), inline: tuple[dict[str, Any], ...] = (),
-         boundary: str | None = None) -> dict[str, Any]:
+def role(
+    name: str,
+    managed: tuple[str, ...] = (),
+    inline: tuple[dict[str, Any], ...] = (),
+    boundary: str | None = None,
+) -> dict[str, Any]:
     r: dict[str, Any] = {
-        "RoleName": name, "Arn": f"{ROLE}/{name}",
+        "RoleName": name,
+        "Arn": f"{ROLE}/{name}",
         "AttachedManagedPolicies": [{"PolicyName": m.rsplit("/", 1)[-1], "PolicyArn": m} for m in managed],
-        "RolePolicyList": [{"PolicyName": f"inline{i}", "PolicyDocument": {"Version": "2012-10-17", "Statement": s}}
-                           for i, s in enumerate(inline)],
+        "RolePolicyList": [
+            {"PolicyName": f"inline{i}", "PolicyDocument": {"Version": "2012-10-17", "Statement": s}}
+            for i, s in enumerate(inline)
+        ],
     }
     if boundary:
         r["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
@@ -75,16 +111,33 @@ def role(name: str, managed: tuple[str, ...] = (), inline: tuple[dict[str, Any],
 
 
 def policy(arn: str, statements: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"PolicyName": arn.rsplit("/", 1)[-1], "Arn": arn, "DefaultVersionId": "v1",
-            "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": True,
-                                   "Document": {"Version": "2012-10-17", "Statement": statements}}]}
+    return {
+        "PolicyName": arn.rsplit("/", 1)[-1],
+        "Arn": arn,
+        "DefaultVersionId": "v1",
+        "PolicyVersionList": [
+            {
+                "VersionId": "v1",
+                "IsDefaultVersion": True,
+                "Document": {"Version": "2012-10-17", "Statement": statements},
+            }
+        ],
+    }
 
 
 PRIVATE_ROUTES = [
-    {"RouteTableId": "rtb-main", "VpcId": "vpc-1", "Associations": [{"Main": True}],
-     "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1", "State": "active"}]},
-    {"RouteTableId": "rtb-public", "VpcId": "vpc-1", "Associations": [{"SubnetId": "subnet-public"}],
-     "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1", "State": "active"}]},
+    {
+        "RouteTableId": "rtb-main",
+        "VpcId": "vpc-1",
+        "Associations": [{"Main": True}],
+        "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1", "State": "active"}],
+    },
+    {
+        "RouteTableId": "rtb-public",
+        "VpcId": "vpc-1",
+        "Associations": [{"SubnetId": "subnet-public"}],
+        "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1", "State": "active"}],
+    },
 ]
 
 
@@ -105,19 +158,35 @@ def snapshot(
     model data that was not collected."""
     region: dict[str, Any] = {
         "region": REGION,
-        "ecs": {"services": services if services is not None else [service()],
-                "taskDefinitions": task_definitions if task_definitions is not None else [taskdef()]},
-        "ec2": {
-            "securityGroups": security_groups if security_groups is not None else [sg("sg-app", rule(8080, "10.0.0.0/8"))],
-            "subnets": [{"SubnetId": "subnet-private", "VpcId": "vpc-1"}, {"SubnetId": "subnet-public", "VpcId": "vpc-1"}],
-            "routeTables": route_tables if route_tables is not None else copy.deepcopy(PRIVATE_ROUTES),
-            "internetGateways": [{"InternetGatewayId": "igw-1", "Attachments": [{"VpcId": "vpc-1", "State": "available"}]}],
+        "ecs": {
+            "services": services if services is not None else [service()],
+            "taskDefinitions": task_definitions if task_definitions is not None else [taskdef()],
         },
-        "elbv2": {"loadBalancers": load_balancers or [], "listeners": listeners or [], "targetGroups": target_groups or []},
+        "ec2": {
+            "securityGroups": security_groups
+            if security_groups is not None
+            else [sg("sg-app", rule(8080, "10.0.0.0/8"))],
+            "subnets": [
+                {"SubnetId": "subnet-private", "VpcId": "vpc-1"},
+                {"SubnetId": "subnet-public", "VpcId": "vpc-1"},
+            ],
+            "routeTables": route_tables if route_tables is not None else copy.deepcopy(PRIVATE_ROUTES),
+            "internetGateways": [
+                {"InternetGatewayId": "igw-1", "Attachments": [{"VpcId": "vpc-1", "State": "available"}]}
+            ],
+        },
+        "elbv2": {
+            "loadBalancers": load_balancers or [],
+            "listeners": listeners or [],
+            "targetGroups": target_groups or [],
+        },
     }
-    account: dict[str, Any] = {"account_id": ACCOUNT, "partition": "aws",
-                               "iam": {"roles": roles if roles is not None else [], "policies": policies or []},
-                               "regions": [region]}
+    account: dict[str, Any] = {
+        "account_id": ACCOUNT,
+        "partition": "aws",
+        "iam": {"roles": roles if roles is not None else [], "policies": policies or []},
+        "regions": [region],
+    }
     doc = {"format": "ecs-exposure/snapshot@1", "accounts": [account], "errors": errors or []}
     for path in drop:
         parent: Any = account if path == "iam" else region

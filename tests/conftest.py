@@ -12,9 +12,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from ecs_exposure.engine import ScanOptions, scan, targets  # noqa: E402
-from ecs_exposure.model import Inventory, ScanResult, TraitHit, TraitUnknown  # noqa: E402
-from ecs_exposure.sources.files import load_document  # noqa: E402
+from ecs_exposure.engine import ScanOptions, scan, targets
+from ecs_exposure.model import Inventory, ScanResult, TraitHit, TraitUnknown
+from ecs_exposure.sources.files import load_document
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -53,7 +53,9 @@ def cli(tmp_path: Path):
 
     def run(*args: str, cwd: Path | None = None) -> Run:
         env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR")}
-        p = subprocess.run([exe, *args], capture_output=True, text=True, cwd=cwd or tmp_path, env=env, timeout=120)
+        p = subprocess.run(
+            [exe, *args], capture_output=True, text=True, cwd=cwd or tmp_path, env=env, timeout=120
+        )
         return Run(p.returncode, p.stdout, p.stderr)
 
     return run

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from builders import container, service, snapshot, taskdef
 
+from builders import container, service, snapshot, taskdef
 from ecs_exposure.cli import example_path
 
-SCHEMA = json.loads((Path(__file__).parent.parent / "src/ecs_exposure/schemas/findings-1.schema.json").read_text())
+SCHEMA = json.loads(
+    (Path(__file__).parent.parent / "src/ecs_exposure/schemas/findings-1.schema.json").read_text()
+)
 
 
 def write(path: Path, doc: object) -> Path:
@@ -37,8 +39,14 @@ def test_example_json_contract(cli) -> None:
     assert web["severity"] == "CRITICAL" and web["resource"]["type"] == "AWS::ECS::Service"
     assert web["resource"]["uid"] == "arn:aws:ecs:eu-west-1:111122223333:service/shop/web"
     traits = {t["id"]: t for t in web["traits"]}
-    assert {"internet-reachable", "plaintext-credentials", "admin-access-role", "public-ip",
-            "open-security-group", "stale-revision-credentials"} <= set(traits)
+    assert {
+        "internet-reachable",
+        "plaintext-credentials",
+        "admin-access-role",
+        "public-ip",
+        "open-security-group",
+        "stale-revision-credentials",
+    } <= set(traits)
     cred = {e["variable"]: e for e in traits["plaintext-credentials"]["evidence"]}
     assert set(cred) == {"DB_PASSWORD", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}  # not the negatives
     assert cred["DB_PASSWORD"]["container"] == "web" and len(cred["DB_PASSWORD"]["fingerprint"]) == 8
@@ -76,8 +84,10 @@ def test_fail_on(cli, threshold: str, code: int) -> None:
 
 
 def test_fail_on_not_reached(cli, tmp_path: Path) -> None:
-    td = write(tmp_path / "td.json", taskdef(container(environment=[{"name": "DB_PASSWORD", "value": "x!y"}]),
-                                             revision=None))
+    td = write(
+        tmp_path / "td.json",
+        taskdef(container(environment=[{"name": "DB_PASSWORD", "value": "x!y"}]), revision=None),
+    )
     r = cli("scan", str(td), "--fail-on", "high")
     assert r.code == 0, r.out  # MEDIUM at most
     assert cli("scan", str(td), "--fail-on", "medium").code == 1
@@ -91,13 +101,22 @@ def test_output_file(cli, tmp_path: Path) -> None:
 
 
 def test_task_definition_file_resource(cli, tmp_path: Path) -> None:
-    td = write(tmp_path / "td.json", taskdef(container(privileged=True), revision=None,
-                                             taskRoleArn="arn:aws:iam::111122223333:role/task"))
+    td = write(
+        tmp_path / "td.json",
+        taskdef(container(privileged=True), revision=None, taskRoleArn="arn:aws:iam::111122223333:role/task"),
+    )
     report = json.loads(cli("scan", "td.json", "-f", "json", cwd=tmp_path).out)
     [f] = report["findings"]
-    assert f["resource"] == {"type": "AWS::ECS::TaskDefinition", "uid": "td.json", "name": "app", "account": None,
-                             "region": None, "partition": None, "cluster": None,
-                             "location": {"file": "td.json", "pointer": ""}}
+    assert f["resource"] == {
+        "type": "AWS::ECS::TaskDefinition",
+        "uid": "td.json",
+        "name": "app",
+        "account": None,
+        "region": None,
+        "partition": None,
+        "cluster": None,
+        "location": {"file": "td.json", "pointer": ""},
+    }
     unknown = {u["id"] for u in f["unknown_traits"]}
     assert {"open-security-group", "public-ip", "internet-reachable", "admin-access-role"} <= unknown
     assert report["summary"]["unknown_traits"]["internet-reachable"] == 1
@@ -129,9 +148,19 @@ def test_fail_on_wins_over_incomplete(cli, tmp_path: Path) -> None:
 
 
 def test_snapshot_with_failed_api_is_incomplete(cli, tmp_path: Path) -> None:
-    doc = snapshot(services=[service(public=True)], drop=("ec2.securityGroups",),
-                   errors=[{"account_id": "111122223333", "region": "eu-west-1", "api": "ec2:DescribeSecurityGroups",
-                            "error": "AccessDenied", "message": "denied"}])
+    doc = snapshot(
+        services=[service(public=True)],
+        drop=("ec2.securityGroups",),
+        errors=[
+            {
+                "account_id": "111122223333",
+                "region": "eu-west-1",
+                "api": "ec2:DescribeSecurityGroups",
+                "error": "AccessDenied",
+                "message": "denied",
+            }
+        ],
+    )
     r = cli("scan", str(write(tmp_path / "s.json", doc)), "-f", "json")
     assert r.code == 3
     assert "ec2:DescribeSecurityGroups failed when collected: AccessDenied" in r.err

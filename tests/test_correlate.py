@@ -9,7 +9,7 @@ import pytest
 from ecs_exposure.correlate import SEVERITY_TABLE, correlate, rate_impact, rate_likelihood
 from ecs_exposure.model import Evidence, Impact, Likelihood, Loc, Resource, Severity, TraitHit, TraitUnknown
 
-L, I, S = Likelihood, Impact, Severity
+L, Im, S = Likelihood, Impact, Severity
 
 REFERENCE = {
     "VERY_HIGH": {"LOW": "HIGH", "MEDIUM": "CRITICAL", "HIGH": "CRITICAL"},
@@ -18,8 +18,15 @@ REFERENCE = {
     "LOW": {"LOW": "LOW", "MEDIUM": "LOW", "HIGH": "MEDIUM"},
 }
 
-SERVICE = Resource("AWS::ECS::Service", "arn:aws:ecs:eu-west-1:111122223333:service/c/web", "web",
-                   Loc("snap.json"), "111122223333", "eu-west-1", "aws")
+SERVICE = Resource(
+    "AWS::ECS::Service",
+    "arn:aws:ecs:eu-west-1:111122223333:service/c/web",
+    "web",
+    Loc("snap.json"),
+    "111122223333",
+    "eu-west-1",
+    "aws",
+)
 
 
 def hit(trait: str, *qualifiers: str) -> TraitHit:
@@ -31,20 +38,38 @@ def hits(*items: TraitHit | str) -> dict[str, TraitHit]:
     return {h.trait_id: h for h in out}
 
 
-@pytest.mark.parametrize(("likelihood", "impact"), list(itertools.product(L, I)))
+@pytest.mark.parametrize(("likelihood", "impact"), list(itertools.product(L, Im)))
 def test_severity_table_matches_reference(likelihood: Likelihood, impact: Impact) -> None:
     assert SEVERITY_TABLE[(likelihood, impact)].name == REFERENCE[likelihood.name][impact.name]
 
 
 # (traits, unknown traits, expected likelihood, the traits that set it)
 LIKELIHOOD_CASES = [
-    (["internet-reachable", "exploitable-vulnerability"], [], L.VERY_HIGH,
-     ["internet-reachable", "exploitable-vulnerability"]),
-    (["public-ip", "open-security-group", "exploitable-vulnerability"], ["internet-reachable"], L.VERY_HIGH,
-     ["public-ip", "open-security-group", "exploitable-vulnerability"]),
+    (
+        ["internet-reachable", "exploitable-vulnerability"],
+        [],
+        L.VERY_HIGH,
+        ["internet-reachable", "exploitable-vulnerability"],
+    ),
+    (
+        ["public-ip", "open-security-group", "exploitable-vulnerability"],
+        ["internet-reachable"],
+        L.VERY_HIGH,
+        ["public-ip", "open-security-group", "exploitable-vulnerability"],
+    ),
     # with reachability decided absent, public IP + open group are not a path
-    (["public-ip", "open-security-group", "exploitable-vulnerability"], [], L.HIGH, ["exploitable-vulnerability"]),
-    (["internet-reachable", "software-vulnerability"], [], L.HIGH, ["internet-reachable", "software-vulnerability"]),
+    (
+        ["public-ip", "open-security-group", "exploitable-vulnerability"],
+        [],
+        L.HIGH,
+        ["exploitable-vulnerability"],
+    ),
+    (
+        ["internet-reachable", "software-vulnerability"],
+        [],
+        L.HIGH,
+        ["internet-reachable", "software-vulnerability"],
+    ),
     (["internet-reachable", "malicious-package"], [], L.HIGH, ["internet-reachable", "malicious-package"]),
     (["exploitable-vulnerability"], [], L.HIGH, ["exploitable-vulnerability"]),
     ([hit("plaintext-credentials", "cloud")], [], L.HIGH, ["plaintext-credentials"]),
@@ -68,23 +93,23 @@ def test_likelihood(traits: list, unknown: list[str], expected: Likelihood, sett
 
 
 IMPACT_CASES = [
-    (["admin-access-role"], I.HIGH, ["admin-access-role"]),
-    (["impact-full-control"], I.HIGH, ["impact-full-control"]),
-    (["impact-policy-escalation"], I.HIGH, ["impact-policy-escalation"]),
-    (["impact-credential-minting"], I.HIGH, ["impact-credential-minting"]),
-    (["privileged-container"], I.HIGH, ["privileged-container"]),
-    (["host-pid-namespace"], I.HIGH, ["host-pid-namespace"]),
-    ([hit("host-filesystem-mount", "sensitive")], I.HIGH, ["host-filesystem-mount"]),
-    ([hit("dangerous-capabilities", "escape")], I.HIGH, ["dangerous-capabilities"]),
-    (["host-filesystem-mount"], I.MEDIUM, ["host-filesystem-mount"]),
-    (["dangerous-capabilities"], I.MEDIUM, ["dangerous-capabilities"]),
-    (["service-admin-role"], I.MEDIUM, ["service-admin-role"]),
-    (["impact-data-access"], I.MEDIUM, ["impact-data-access"]),
-    (["host-network-mode"], I.MEDIUM, ["host-network-mode"]),
-    (["host-ipc-namespace"], I.MEDIUM, ["host-ipc-namespace"]),
-    (["plaintext-credentials"], I.MEDIUM, ["plaintext-credentials"]),
-    (["public-ip", "open-security-group"], I.LOW, []),
-    (["writable-root-filesystem"], I.LOW, []),
+    (["admin-access-role"], Im.HIGH, ["admin-access-role"]),
+    (["impact-full-control"], Im.HIGH, ["impact-full-control"]),
+    (["impact-policy-escalation"], Im.HIGH, ["impact-policy-escalation"]),
+    (["impact-credential-minting"], Im.HIGH, ["impact-credential-minting"]),
+    (["privileged-container"], Im.HIGH, ["privileged-container"]),
+    (["host-pid-namespace"], Im.HIGH, ["host-pid-namespace"]),
+    ([hit("host-filesystem-mount", "sensitive")], Im.HIGH, ["host-filesystem-mount"]),
+    ([hit("dangerous-capabilities", "escape")], Im.HIGH, ["dangerous-capabilities"]),
+    (["host-filesystem-mount"], Im.MEDIUM, ["host-filesystem-mount"]),
+    (["dangerous-capabilities"], Im.MEDIUM, ["dangerous-capabilities"]),
+    (["service-admin-role"], Im.MEDIUM, ["service-admin-role"]),
+    (["impact-data-access"], Im.MEDIUM, ["impact-data-access"]),
+    (["host-network-mode"], Im.MEDIUM, ["host-network-mode"]),
+    (["host-ipc-namespace"], Im.MEDIUM, ["host-ipc-namespace"]),
+    (["plaintext-credentials"], Im.MEDIUM, ["plaintext-credentials"]),
+    (["public-ip", "open-security-group"], Im.LOW, []),
+    (["writable-root-filesystem"], Im.LOW, []),
 ]
 
 
@@ -94,22 +119,39 @@ def test_impact(traits: list, expected: Impact, setters: list[str]) -> None:
 
 
 def test_finding_explains_its_rating() -> None:
-    f = correlate(SERVICE, ["web:7"], [hit("internet-reachable"), hit("plaintext-credentials", "cloud"),
-                                       hit("privileged-container"), hit("root-user")], [])
+    f = correlate(
+        SERVICE,
+        ["web:7"],
+        [
+            hit("internet-reachable"),
+            hit("plaintext-credentials", "cloud"),
+            hit("privileged-container"),
+            hit("root-user"),
+        ],
+        [],
+    )
     assert f is not None
-    assert (f.likelihood, f.impact, f.severity) == (L.HIGH, I.HIGH, S.CRITICAL)
+    assert (f.likelihood, f.impact, f.severity) == (L.HIGH, Im.HIGH, S.CRITICAL)
     assert f.likelihood_traits == ("plaintext-credentials",)
     assert f.impact_traits == ("privileged-container",)
     assert "plaintext-credentials" in f.explanation and "privileged-container" in f.explanation
-    assert f.title == ("Potential Container Escape: internet-reachable ECS service has a privileged container "
-                       "and plaintext credentials")
+    assert f.title == (
+        "Potential Container Escape: internet-reachable ECS service has a privileged container "
+        "and plaintext credentials"
+    )
     assert f.hits[0].trait_id == "privileged-container"  # the traits that set the rating come first
 
 
 def test_title_for_remote_code_execution() -> None:
-    f = correlate(SERVICE, ["web:7"], [hit("internet-reachable"), hit("admin-access-role")],
-                  [TraitUnknown("exploitable-vulnerability", "no report")])
-    assert f is not None and f.title.startswith("Potential Privilege Escalation: internet-reachable ECS service")
+    f = correlate(
+        SERVICE,
+        ["web:7"],
+        [hit("internet-reachable"), hit("admin-access-role")],
+        [TraitUnknown("exploitable-vulnerability", "no report")],
+    )
+    assert f is not None and f.title.startswith(
+        "Potential Privilege Escalation: internet-reachable ECS service"
+    )
 
 
 def test_title_for_reachability_alone() -> None:
@@ -127,7 +169,9 @@ def test_task_definition_title() -> None:
 
 
 def test_only_contextual_traits_is_informational() -> None:
-    f = correlate(SERVICE, [], [hit("root-user"), hit("writable-root-filesystem"), hit("assumable-task-role")], [])
+    f = correlate(
+        SERVICE, [], [hit("root-user"), hit("writable-root-filesystem"), hit("assumable-task-role")], []
+    )
     assert f is not None and f.informational and f.severity == S.INFORMATIONAL
 
 
@@ -138,8 +182,15 @@ def test_no_traits_no_finding() -> None:
 def test_finding_id_is_stable_and_distinct() -> None:
     a = correlate(SERVICE, [], [hit("public-ip")], [])
     b = correlate(SERVICE, ["other"], [hit("privileged-container")], [])
-    other = Resource("AWS::ECS::Service", SERVICE.uid.replace("web", "api"), "api", Loc("s"), "111122223333",
-                     "eu-west-1", "aws")
+    other = Resource(
+        "AWS::ECS::Service",
+        SERVICE.uid.replace("web", "api"),
+        "api",
+        Loc("s"),
+        "111122223333",
+        "eu-west-1",
+        "aws",
+    )
     c = correlate(other, [], [hit("public-ip")], [])
     assert a is not None and b is not None and c is not None
     assert a.id == b.id != c.id

@@ -42,11 +42,18 @@ POSITIVE = [
     ("PAYMENTS", "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc", "stripe-key"),
     ("MAPS", "AIza" + "SyA1234567890abcdefghijklmnopqrstuv", "google-api-key"),
     ("GL", "glpat-" + "xY9zW8vU7tS6rQ5pO4nM", "gitlab-token"),
-    ("ALERTS", "https://hooks.slack.com/services/T0ABCDEF1/B0ABCDEF2/" + "a1B2c3D4e5F6g7H8i9J0k1L2", "slack-webhook"),
+    (
+        "ALERTS",
+        "https://hooks.slack.com/services/T0ABCDEF1/B0ABCDEF2/" + "a1B2c3D4e5F6g7H8i9J0k1L2",
+        "slack-webhook",
+    ),
     ("NPMRC", "npm_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8", "npm-token"),
     ("MAIL", "SG." + "a" * 22 + "." + "b" * 43, "sendgrid-key"),
-    ("SESSION", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
-     "jwt"),
+    (
+        "SESSION",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "jwt",
+    ),
 ]
 
 NEGATIVE = [
@@ -98,7 +105,9 @@ def test_not_a_credential(name: str, value: str) -> None:
     assert classify(name, value) is None
 
 
-@pytest.mark.parametrize("name", ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY", "AWS_SESSION_TOKEN"])
+@pytest.mark.parametrize(
+    "name", ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY", "AWS_SESSION_TOKEN"]
+)
 def test_aws_credentials_are_cloud(name: str) -> None:
     match = classify(name, AWS_SECRET)
     assert match is not None and match.cloud
@@ -118,7 +127,11 @@ def test_password_found_in_any_position(position: int) -> None:
 
 
 def test_secret_key_next_to_access_key() -> None:
-    env = [EnvVar("KEY", Secret(AKIA), 0), EnvVar("SK", Secret(AWS_SECRET), 1), EnvVar("X", Secret("y" * 40), 2)]
+    env = [
+        EnvVar("KEY", Secret(AKIA), 0),
+        EnvVar("SK", Secret(AWS_SECRET), 1),
+        EnvVar("X", Secret("y" * 40), 2),
+    ]
     found = {e.name: m.rule for e, m in environment_matches(env)}
     assert found == {"KEY": "aws-access-key-id", "SK": "aws-secret-access-key", "X": "aws-secret-access-key"}
     # without an access key id beside it, a 40-character value alone is not reported
@@ -138,7 +151,9 @@ def test_text_matches(text: str, rule: str) -> None:
     assert [m.rule for _, _, m in text_matches(text)] == [rule]
 
 
-@pytest.mark.parametrize("text", ["--port=8080", "node server.js", "--password-file=/run/secrets/pw", "echo $PASSWORD"])
+@pytest.mark.parametrize(
+    "text", ["--port=8080", "node server.js", "--password-file=/run/secrets/pw", "echo $PASSWORD"]
+)
 def test_text_without_credentials(text: str) -> None:
     assert list(text_matches(text)) == []
 

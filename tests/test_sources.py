@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from builders import ECS, container, service, snapshot, taskdef
 
+from builders import ECS, container, service, snapshot, taskdef
 from ecs_exposure.model import Loc
 from ecs_exposure.sources import load_paths
 
@@ -114,17 +114,36 @@ def test_bad_gzip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("doc", "path", "message"),
     [
-        (taskdef(revision=None, containerDefinitions={"name": "x"}), "containerDefinitions", "expected a list"),
-        (taskdef(container(environment="A=1"), revision=None), "containerDefinitions[0].environment",
-         "expected a list"),
-        (taskdef(container(environment=[{"name": "A", "value": "1"}, "B=2"]), revision=None),
-         "containerDefinitions[0].environment[1]", "expected an object"),
-        (taskdef(container(privileged="maybe"), revision=None), "containerDefinitions[0].privileged",
-         "expected a boolean"),
-        (taskdef(container(portMappings=[{"containerPort": "eighty"}]), revision=None),
-         "containerDefinitions[0].portMappings[0].containerPort", "expected an integer"),
-        (taskdef(container(environment=[{"name": "A", "value": {"x": 1}}]), revision=None),
-         "containerDefinitions[0].environment[0].value", "expected a string"),
+        (
+            taskdef(revision=None, containerDefinitions={"name": "x"}),
+            "containerDefinitions",
+            "expected a list",
+        ),
+        (
+            taskdef(container(environment="A=1"), revision=None),
+            "containerDefinitions[0].environment",
+            "expected a list",
+        ),
+        (
+            taskdef(container(environment=[{"name": "A", "value": "1"}, "B=2"]), revision=None),
+            "containerDefinitions[0].environment[1]",
+            "expected an object",
+        ),
+        (
+            taskdef(container(privileged="maybe"), revision=None),
+            "containerDefinitions[0].privileged",
+            "expected a boolean",
+        ),
+        (
+            taskdef(container(portMappings=[{"containerPort": "eighty"}]), revision=None),
+            "containerDefinitions[0].portMappings[0].containerPort",
+            "expected an integer",
+        ),
+        (
+            taskdef(container(environment=[{"name": "A", "value": {"x": 1}}]), revision=None),
+            "containerDefinitions[0].environment[0].value",
+            "expected a string",
+        ),
     ],
 )
 def test_wrong_types_name_the_json_path(tmp_path: Path, doc: dict, path: str, message: str) -> None:
@@ -134,9 +153,13 @@ def test_wrong_types_name_the_json_path(tmp_path: Path, doc: dict, path: str, me
 
 
 def test_bad_element_does_not_hide_the_rest(tmp_path: Path) -> None:
-    doc = taskdef(container(privileged=True, environment=[{"name": "A", "value": {"x": 1}},
-                                                           {"name": "DB_PASSWORD", "value": "hunter2!"}]),
-                  revision=None)
+    doc = taskdef(
+        container(
+            privileged=True,
+            environment=[{"name": "A", "value": {"x": 1}}, {"name": "DB_PASSWORD", "value": "hunter2!"}],
+        ),
+        revision=None,
+    )
     inv = load_paths([write(tmp_path / "td.json", doc)])
     c = inv.task_definition_files[0].task_definition.containers[0]
     assert c.privileged and [e.name for e in c.environment] == ["DB_PASSWORD"]
@@ -144,8 +167,9 @@ def test_bad_element_does_not_hide_the_rest(tmp_path: Path) -> None:
 
 
 def test_template_placeholders_in_numbers_are_not_errors(tmp_path: Path) -> None:
-    doc = taskdef(container(portMappings=[{"containerPort": "<container-port>", "hostPort": "${PORT}"}]),
-                  revision=None)
+    doc = taskdef(
+        container(portMappings=[{"containerPort": "<container-port>", "hostPort": "${PORT}"}]), revision=None
+    )
     assert not load_paths([write(tmp_path / "td.json", doc)]).issues
 
 
@@ -157,8 +181,17 @@ def test_snapshot_wrong_type_names_the_path(tmp_path: Path) -> None:
 
 
 def test_snapshot_errors_are_issues(tmp_path: Path) -> None:
-    doc = snapshot(errors=[{"account_id": "111122223333", "region": "eu-west-1", "api": "ec2:DescribeSubnets",
-                            "error": "AccessDenied", "message": "not allowed"}])
+    doc = snapshot(
+        errors=[
+            {
+                "account_id": "111122223333",
+                "region": "eu-west-1",
+                "api": "ec2:DescribeSubnets",
+                "error": "AccessDenied",
+                "message": "not allowed",
+            }
+        ]
+    )
     [issue] = load_paths([write(tmp_path / "s.json", doc)]).issues
     assert "ec2:DescribeSubnets" in issue.message and "AccessDenied" in issue.message
 
@@ -171,9 +204,22 @@ def test_unsupported_snapshot_version(tmp_path: Path) -> None:
 def test_policy_document_as_url_encoded_string(tmp_path: Path) -> None:
     from urllib.parse import quote
 
-    doc = snapshot(roles=[{"RoleName": "r", "Arn": "arn:aws:iam::111122223333:role/r", "RolePolicyList": [
-        {"PolicyName": "p", "PolicyDocument": quote(json.dumps({"Statement": [{"Effect": "Allow", "Action": "*",
-                                                                              "Resource": "*"}]}))}]}])
+    doc = snapshot(
+        roles=[
+            {
+                "RoleName": "r",
+                "Arn": "arn:aws:iam::111122223333:role/r",
+                "RolePolicyList": [
+                    {
+                        "PolicyName": "p",
+                        "PolicyDocument": quote(
+                            json.dumps({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+                        ),
+                    }
+                ],
+            }
+        ]
+    )
     inv = load_paths([write(tmp_path / "s.json", doc)])
     role = inv.accounts[0].roles["arn:aws:iam::111122223333:role/r"]  # type: ignore[index]
     assert role.inline_policies[0].statements[0]["Action"] == "*"

@@ -1,0 +1,72 @@
+"""The scanner on 280 real public task definitions written by others."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from conftest import SHARED
+from ecs_exposure.engine import ScanOptions, scan
+from ecs_exposure.sources import load_paths
+
+CORPUS = SHARED / "corpus" / "taskdefs"
+
+
+@pytest.fixture(scope="module")
+def corpus_result():
+    if not CORPUS.is_dir():
+        pytest.skip("shared corpus not present")
+    return scan(load_paths([CORPUS]), ScanOptions(include_informational=True))
+
+
+def test_every_file_is_read(corpus_result) -> None:
+    files = sorted(CORPUS.glob("*.json"))
+    assert corpus_result.resources_scanned == len(files)
+    # nothing in the corpus is malformed JSON; no detector may fail on real input
+    assert not any("internal error" in i.message for i in corpus_result.issues)
+    assert len(corpus_result.issues) == 0, [str(i) for i in corpus_result.issues]
+
+
+def by_file(result, name: str):
+    return [f for f in result.findings if name in f.resource.uid]
+
+
+def traits_of(result, name: str) -> dict[str, list[str]]:
+    [f] = by_file(result, name)
+    return {h.trait_id: [e.summary for e in h.evidence] for h in f.hits}
+
+
+def test_known_real_positives(corpus_result) -> None:
+    t = traits_of(corpus_result, "241_remind101_empire")
+    assert any("EMPIRE_DATABASE_URL" in s for s in t["plaintext-credentials"])
+    t = traits_of(corpus_result, "266_2rprbm_conta-med-backend")
+    assert {"MONGODB_URI", "WHATSAPP_APP_SECRET", "WHATSAPP_ACCESS_TOKEN"} <= {
+        s.split("variable ")[1].split(" ")[0] for s in t["plaintext-credentials"]
+    }
+
+
+def test_known_real_negatives(corpus_result) -> None:
+    # placeholders and pointers in real files: <DB_PASSWORD>, MY_ACCESS_TOKEN, ${...}, {aws_access_key_id}
+    for name in (
+        "186_JASUR2007",
+        "021_signalfx",
+        "117_DnOberon",
+        "037_aws-samples_ecs-mesh",
+        "278_DataDog",
+        "248_XYOracleNetwork",
+    ):
+        for f in by_file(corpus_result, name):
+            assert "plaintext-credentials" not in {h.trait_id for h in f.hits}, name
+
+
+def test_trait_counts_are_plausible(corpus_result) -> None:
+    counts = Counter(h.trait_id for f in corpus_result.findings for h in f.hits)
+    raw = [json.loads(p.read_text()) for p in CORPUS.glob("*.json")]
+    raw = [d.get("taskDefinition", d) for d in raw]
+    privileged = sum(any(c.get("privileged") is True for c in d["containerDefinitions"]) for d in raw)
+    host_pid = sum(d.get("pidMode") == "host" for d in raw)
+    assert counts["privileged-container"] == privileged
+    assert counts["host-pid-namespace"] == host_pid
+    assert counts["plaintext-credentials"] >= 10
