@@ -20,6 +20,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 
+def require_shared(path: Path) -> Path:
+    """shared/ (spec and corpus) sits beside the checkout; CI must have it, a developer may not."""
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing: CI runs with a copy of shared/ beside the checkout")
+        pytest.skip(f"{path} not present")
+    return path
+
+
 def load(doc: Any, name: str = "fixture.json") -> Inventory:
     return load_document(doc, name, explicit=True)
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import SHARED
+from conftest import SHARED, require_shared
 from ecs_exposure.engine import ScanOptions, scan
 from ecs_exposure.sources import load_paths
 
@@ -16,8 +16,7 @@ CORPUS = SHARED / "corpus" / "taskdefs"
 
 @pytest.fixture(scope="module")
 def corpus_result():
-    if not CORPUS.is_dir():
-        pytest.skip("shared corpus not present")
+    require_shared(CORPUS)
     return scan(load_paths([CORPUS]), ScanOptions(include_informational=True))
 
 

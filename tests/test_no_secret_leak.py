@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from builders import container, taskdef
-from conftest import SHARED
+from conftest import SHARED, require_shared
 from ecs_exposure.credentials import classify, literal_secret_reference, text_matches
 from ecs_exposure.model import Evidence, Secret
 from ecs_exposure.outputs import FORMATS
@@ -110,9 +110,7 @@ def test_corpus_credentials_never_printed() -> None:
     from ecs_exposure.engine import ScanOptions, scan
     from ecs_exposure.sources import load_paths
 
-    corpus = SHARED / "corpus" / "taskdefs"
-    if not corpus.is_dir():
-        pytest.skip("shared corpus not present")
+    corpus = require_shared(SHARED / "corpus" / "taskdefs")
     checked = 0
     for f in sorted(corpus.glob("*.json")):
         values = {v for v in planted_values(json.loads(f.read_text())) if len(v) >= 6}

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, require_shared
 from ecs_exposure import docs
 from ecs_exposure.traits import registry
 from test_traits import CASES
@@ -31,8 +29,7 @@ PLANNED = {
 
 
 def spec_trait_ids() -> set[str]:
-    if not SPEC.exists():
-        pytest.skip("shared spec not present")
+    require_shared(SPEC)
     return set(re.findall(r"^\| `([a-z][a-z0-9-]+)` \|", SPEC.read_text(), flags=re.MULTILINE))
 
 
