@@ -273,7 +273,7 @@ with paused_gc():
     t2 = time.perf_counter()
     result = scan(inv)
     t3 = time.perf_counter()
-    Path(sys.argv[2]).write_text(FORMATS["json"](result))
+    Path(sys.argv[2]).write_bytes(FORMATS["json"](result))
     t4 = time.perf_counter()
 rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(f"{t4 - t1:.3f} {t2 - t1:.3f} {t3 - t2:.3f} {t4 - t3:.3f} {rss_mb:.0f}", len(result.findings),

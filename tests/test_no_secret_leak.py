@@ -117,7 +117,8 @@ def test_corpus_credentials_never_printed() -> None:
         if not values:
             continue
         result = scan(load_paths([f]), ScanOptions(include_informational=True))
-        text = "".join(render(result, color=c) for render in FORMATS.values() for c in (False, True))
+        rendered = [render(result, color=c) for render in FORMATS.values() for c in (False, True)]
+        text = "".join(r.decode() if isinstance(r, bytes) else r for r in rendered)
         for value in values:
             assert value not in text, f.name
         checked += 1

@@ -892,10 +892,15 @@ def test_trait(case: Case) -> None:
 
 def test_every_trait_has_cases() -> None:
     from ecs_exposure.traits import registry
+    from test_iam import TRAIT_CASES
 
     covered: dict[str, set[str]] = {}
     for c in CASES:
         covered.setdefault(c.trait, set()).add(c.expect)
+    for _, _, trait, expected in TRAIT_CASES:  # the traits the IAM evaluator decides
+        covered.setdefault(trait, set()).add(
+            PRESENT if expected is True else ABSENT if expected is False else UNKNOWN
+        )
     for trait_id in registry():
         assert PRESENT in covered.get(trait_id, set()), f"{trait_id} has no positive case"
         assert ABSENT in covered.get(trait_id, set()), f"{trait_id} has no negative case"

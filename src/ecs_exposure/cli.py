@@ -148,15 +148,17 @@ def _run_scan(args: argparse.Namespace) -> int:
         inventory = load_paths(paths)
         result = scan(inventory, ScanOptions(args.include_informational, args.debug, tuple(args.trait)))
         text = FORMATS[args.format](result, color=color)
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
     if args.output is not None:
         try:
-            args.output.write_text(text, encoding="utf-8")
+            args.output.write_bytes(data)
         except OSError as e:
             print(f"ecs-exposure: {args.output}: cannot write: {e.strerror}", file=sys.stderr)
             return EXIT_USAGE
     else:
-        sys.stdout.write(text)
         sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
     _emit_issues(result)
 
     top = worst(result)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .model import (
     ExposureFinding,
@@ -139,13 +140,21 @@ def _words(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+_ROLE_CAN = "a task role that can "
+
+
 def _title(resource: Resource, hits: dict[str, TraitHit], kind: str, order: list[str]) -> str:
     specs = registry()
     kind_word = "ECS service" if resource.type == "AWS::ECS::Service" else "ECS task definition"
     reachable = "internet-reachable" in hits
-    phrases = [
-        specs[t].phrase for t in order if t in specs and not specs[t].contextual and t != "internet-reachable"
-    ]
+    skip = {"internet-reachable"} | ({"impact-full-control"} if "admin-access-role" in hits else set())
+    phrases = [specs[t].phrase for t in order if t in specs and not specs[t].contextual and t not in skip]
+    # "a task role that can A", "a task role that can B" → "a task role that can A and B"
+    can = [p.removeprefix(_ROLE_CAN) for p in phrases if p.startswith(_ROLE_CAN)]
+    if len(can) > 1:
+        first = next(i for i, p in enumerate(phrases) if p.startswith(_ROLE_CAN))
+        phrases = [p for p in phrases if not p.startswith(_ROLE_CAN)]
+        phrases.insert(first, _ROLE_CAN + _words(can))
     if len(phrases) > 4:
         extra = len(phrases) - 4
         phrases = [*phrases[:4], f"{extra} more issue{'s' if extra > 1 else ''}"]
@@ -166,6 +175,14 @@ def correlate(
         return None
     specs = registry()
     by_id = {h.trait_id: h for h in hits}
+    if "impact-full-control" in by_id:
+        # full control implies every other impact: one trait says it, the rest would be noise
+        implied = sorted(t for t in by_id if t.startswith("impact-") and t != "impact-full-control")
+        for t in implied:
+            del by_id[t]
+        if implied:
+            full = by_id["impact-full-control"]
+            by_id["impact-full-control"] = replace(full, note=f"implies {', '.join(implied)}")
     unknown_ids = {u.trait_id for u in unknown}
     contributing = [t for t in by_id if t in specs and not specs[t].contextual]
     likelihood, l_traits = rate_likelihood(by_id, unknown_ids)

@@ -98,6 +98,9 @@ def parse_task_definition(raw: Mapping[str, JSON], loc: Loc, r: Reader) -> TaskD
     )
 
 
+_tuple_new = tuple.__new__  # builds an EnvVar without NamedTuple's Python-level __new__ (hot path)
+
+
 def _environment(items: list[JSON], loc: Loc, r: Reader) -> tuple[EnvVar, ...]:
     # Hot path: a large estate has millions of entries. Plain type checks, no helper calls.
     out = []
@@ -122,7 +125,7 @@ def _environment(items: list[JSON], loc: Loc, r: Reader) -> tuple[EnvVar, ...]:
                     r.expected(loc.child(i, "value"), "a string", value)
                     continue
                 value = text
-        out.append(EnvVar(name, Secret(value), i))
+        out.append(_tuple_new(EnvVar, (name, Secret(value), i)))
     return tuple(out)
 
 

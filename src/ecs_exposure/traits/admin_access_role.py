@@ -1,34 +1,76 @@
 from ..model import Category, Evidence, TraitHit, TraitUnknown
-from ._iam import admin_statements, denied, resolve, statement_evidence, task_roles
+from ._iam import NEAR_ADMIN, RoleView, role_views, statement_evidence
 from .base import Target, TraitSpec
 
 ID = "admin-access-role"
+
+
+def admin_level(view: RoleView) -> str | None:
+    """'admin', 'conditional-admin' or 'near-admin' from the effective permissions, or None."""
+    p = view.permissions
+    if "admin" not in p.derived:
+        everything = p.cat.all
+        level = None
+        if p.broad == everything:
+            level = "admin"
+        elif (p.broad | p.conditional) == everything:
+            level = "conditional-admin"
+        elif p.coverage(p.broad | p.conditional) >= NEAR_ADMIN:
+            level = "near-admin"
+        p.derived["admin"] = level
+    return p.derived["admin"]  # type: ignore[return-value]
+
+
+def _evidence(view: RoleView, level: str) -> list[Evidence]:
+    p = view.permissions
+    if level == "near-admin":
+        held = p.broad | p.conditional
+        missing = p.cat.all & ~held
+        excluded = p.cat.services_fully_in(missing)
+        share = f"{p.coverage(held):.0%}"
+        what = f"allows {share} of all actions on every resource (near-admin"
+        what += f"; not: {', '.join(s + ':*' for s in excluded[:6])}{' …' if len(excluded) > 6 else ''})"
+        # the statements that grant most of it
+        big = [s for s in p.statements if s.allow and s.broad and s.mask.bit_count() >= len(p.cat) // 2]
+        mask = 0
+        for s in big:
+            mask |= s.mask
+        return statement_evidence(view, mask or held, what)
+    what = "allows every action on every resource"
+    if level == "conditional-admin":
+        what += ", under conditions"
+    big = [s for s in p.statements if s.allow and s.broad and s.mask.bit_count() >= len(p.cat) // 2]
+    mask = 0
+    for s in big:
+        mask |= s.mask
+    return statement_evidence(view, mask or p.cat.all, what)
 
 
 def detect(target: Target):
     evidence: list[Evidence] = []
     unknown: list[str] = []
     notes: list[str] = []
-    for arn, kind, revision in task_roles(target):
-        rp = resolve(target.account, arn, unknown)
-        if rp is None:
+    for view in role_views(target, unknown):
+        level = admin_level(view)
+        if level is None:
+            if view.missing:
+                unknown.append(
+                    f"{view.kind} {view.role.name}: policy {', '.join(view.missing)} not in the inputs"
+                )
+            elif any(
+                s.allow and s.broad and s.mask == view.permissions.cat.all
+                for s in view.permissions.statements
+            ):
+                why = (
+                    f"permissions boundary {view.permissions.boundary}"
+                    if view.permissions.boundary
+                    else "a Deny"
+                )
+                notes.append(f"{view.kind} {view.role.name}: its Allow * is limited by {why}")
             continue
-        found = admin_statements(rp.documents)
-        if not found:
-            if rp.missing:
-                unknown.append(f"{kind} {rp.role.name}: policy {', '.join(rp.missing)} not in the inputs")
-            continue
-        if denied(rp.documents, "*"):
-            notes.append(f"{kind} {rp.role.name}: an unconditional Deny * cancels its Allow *")
-            continue
-        if rp.boundary is not None and not admin_statements([rp.boundary]):
-            notes.append(f"{kind} {rp.role.name}: permissions boundary {rp.boundary.name} limits it")
-            continue
-        if rp.boundary_missing:
-            notes.append(f"{kind} {rp.role.name}: permissions boundary not in the inputs, not applied")
-        evidence.extend(statement_evidence(rp, kind, revision, d, i, s, what) for d, i, s, what in found)
-    if target.missing_task_definitions and not evidence:
-        unknown.append(f"task definition {', '.join(target.missing_task_definitions)} is not in the inputs")
+        if view.boundary_missing:
+            notes.append(f"{view.kind} {view.role.name}: permissions boundary not in the inputs, not applied")
+        evidence.extend(_evidence(view, level))
     if evidence:
         return TraitHit(ID, tuple(evidence), note="; ".join(notes + unknown) or None)
     if unknown:
@@ -43,10 +85,11 @@ TRAIT = TraitSpec(
     phrase="an administrative task role",
     contextual=False,
     description=(
-        "The task role or execution role has `AdministratorAccess`, or a policy statement that "
-        "allows `*` (or `*:*`) on Resource `*`, or `NotAction` on Resource `*` (near-admin). An "
-        "unconditional Deny `*` cancels it; a conditional grant is reported and marked so. Whoever "
-        "runs code in the task controls the account."
+        "The task role or execution role may effectively do everything on every resource: "
+        "`AdministratorAccess`, an Allow of `*` on `*`, or near-admin (at least 90% of all IAM "
+        "actions on every resource, e.g. `NotAction: iam:*` or `PowerUserAccess`). Decided by the "
+        "IAM evaluator: an unconditional Deny or a permissions boundary cancels it; a grant under a "
+        "Condition is reported and marked so. Whoever runs code in the task controls the account."
     ),
     remediation=(
         "Detach `AdministratorAccess` and replace `*` statements with the actions and resources the "

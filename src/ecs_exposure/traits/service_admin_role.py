@@ -1,5 +1,6 @@
 from ..model import Category, Evidence, TraitHit, TraitUnknown
-from ._iam import admin_statements, denied, resolve, service_admin_statements, statement_evidence, task_roles
+from ._iam import role_views, statement_evidence
+from .admin_access_role import admin_level
 from .base import Target, TraitSpec
 
 ID = "service-admin-role"
@@ -8,34 +9,23 @@ ID = "service-admin-role"
 def detect(target: Target):
     evidence: list[Evidence] = []
     unknown: list[str] = []
-    for arn, kind, revision in task_roles(target):
-        rp = resolve(target.account, arn, unknown)
-        if rp is None:
-            continue
-        if admin_statements(rp.documents) and not denied(rp.documents, "*"):
-            continue  # full admin: reported by admin-access-role
-        boundary = rp.boundary
-        for doc, i, s, services in service_admin_statements(rp.documents):
-            kept = [
-                svc
-                for svc in services
-                if not denied(rp.documents, svc)
-                and (
-                    boundary is None
-                    or admin_statements([boundary])
-                    or any(svc in b for *_, b in service_admin_statements([boundary]))
-                )
-            ]
-            if kept:
-                evidence.append(
-                    statement_evidence(
-                        rp, kind, revision, doc, i, s, f"allows {', '.join(kept)} on Resource *"
-                    )
-                )
-        if rp.missing and not evidence:
-            unknown.append(f"{kind} {rp.role.name}: policy {', '.join(rp.missing)} not in the inputs")
-    if target.missing_task_definitions and not evidence:
-        unknown.append(f"task definition {', '.join(target.missing_task_definitions)} is not in the inputs")
+    for view in role_views(target, unknown):
+        if admin_level(view) is not None:
+            continue  # reported by admin-access-role
+        p = view.permissions
+        if "services" not in p.derived:
+            p.derived["services"] = p.cat.services_fully_in(p.broad | p.conditional)
+        services: list[str] = p.derived["services"]  # type: ignore[assignment]
+        if services:
+            mask = 0
+            for svc in services:
+                mask |= p.cat.service_mask(svc)
+            what = f"allows {', '.join(s + ':*' for s in services)} on every resource"
+            evidence.extend(statement_evidence(view, mask, what))
+        elif view.missing:
+            unknown.append(
+                f"{view.kind} {view.role.name}: policy {', '.join(view.missing)} not in the inputs"
+            )
     if evidence:
         return TraitHit(ID, tuple(evidence))
     if unknown:
