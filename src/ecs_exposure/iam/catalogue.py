@@ -27,7 +27,8 @@ class ActionCatalogue:
         self._index = {n: i for i, n in enumerate(self._lower)}
         self._patterns: dict[str, int] = {}
         self._service_masks = {
-            service: ((1 << (end - start)) - 1) << start for service, (start, end) in self._service_range.items()
+            service: ((1 << (end - start)) - 1) << start
+            for service, (start, end) in self._service_range.items()
         }
 
     @cached_property
