@@ -33,11 +33,22 @@ def load(doc: Any, name: str = "fixture.json") -> Inventory:
     return load_document(doc, name, explicit=True)
 
 
-def outcomes(doc: Any, resource: str | None = None) -> dict[str, TraitHit | TraitUnknown]:
-    """Every trait's outcome for one resource of a document (the first, or the one named)."""
+def outcomes(
+    doc: Any, resource: str | None = None, reports: list[dict] = ()
+) -> dict[str, TraitHit | TraitUnknown]:
+    """Every trait's outcome for one resource of a document (the first, or the one named), with
+    Trivy / Grype ``reports`` (parsed JSON) as if given with --vulns."""
+    from ecs_exposure.model import Loc
+    from ecs_exposure.sources.reader import Reader
+    from ecs_exposure.sources.vulns import grype_report, is_trivy, trivy_report
     from ecs_exposure.traits import registry
 
-    for t in targets(load(doc), []):
+    inv = load(doc)
+    for i, rep in enumerate(reports):
+        parse = trivy_report if is_trivy(rep) else grype_report
+        inv.image_reports.append(parse(rep, Loc(f"report{i}.json"), Reader()))
+        inv.vuln_sources.append(f"report{i}.json")
+    for t in targets(inv, []):
         if resource is None or t.resource.name == resource:
             return {tid: o for tid, spec in registry().items() if (o := spec.detect(t)) is not None}
     raise AssertionError(f"no resource {resource!r}")

@@ -53,7 +53,12 @@ def test_example_json_contract(cli) -> None:
     assert cred["DB_PASSWORD"]["rule"] == "credential-name"
     assert traits["writable-root-filesystem"]["contribution"] == "contextual"
     assert traits["plaintext-credentials"]["contribution"] == "contributing"
-    assert by_name["node-agent"]["severity"] == "MEDIUM"
+    assert by_name["node-agent"]["severity"] == "HIGH"  # malicious package (Moderate) x privileged (High)
+    assert web["likelihood"] == "Very High" and web["rating"]["likelihood_traits"] == [
+        "internet-reachable",
+        "exploitable-vulnerability",
+    ]
+    assert web["title"].startswith("Potential Remote Code Execution: internet-reachable ECS service")
     assert "catalog" not in by_name  # only contextual traits: not listed by default
 
 

@@ -11,10 +11,6 @@ from test_traits import CASES
 
 SPEC = SHARED / "spec" / "exposure-spec.md"
 
-# Traits the spec names that issue #3 (vulnerability sources) will add.
-# When a detector for one of them lands, this test fails until it is removed from here.
-PLANNED = {"exploitable-vulnerability", "software-vulnerability", "end-of-life-os", "malicious-package"}
-
 
 def spec_trait_ids() -> set[str]:
     require_shared(SPEC)
@@ -25,12 +21,10 @@ def test_spec_lists_the_traits() -> None:
     assert len(spec_trait_ids()) >= 25
 
 
-def test_every_spec_trait_has_a_detector_or_is_planned() -> None:
+def test_every_spec_trait_has_a_detector() -> None:
     ids = spec_trait_ids()
-    missing = ids - set(registry()) - PLANNED
+    missing = ids - set(registry())
     assert not missing, f"spec traits without a detector: {sorted(missing)}"
-    landed = PLANNED & set(registry())
-    assert not landed, f"remove from PLANNED, they have detectors now: {sorted(landed)}"
     unknown = set(registry()) - ids
     assert not unknown, f"detectors for traits the spec does not define: {sorted(unknown)}"
 

@@ -36,6 +36,7 @@ class Case:
     qualifier: str | None = None  # must be among the hit's qualifiers
     not_qualifier: str | None = None
     resource: str | None = None
+    reports: tuple[dict, ...] = ()  # Trivy / Grype reports, as with --vulns
 
 
 def td_file(*containers: dict, **kw: Any) -> dict:
@@ -85,7 +86,136 @@ def alb(
     }
 
 
+def trivy(*vulns: tuple[str, str, str | None], eosl: bool | None = False, image: str = "nginx:1.27") -> dict:
+    os_info: dict[str, Any] = {"Family": "debian", "Name": "11"}
+    if eosl is not None:
+        os_info["EOSL"] = eosl
+    return {
+        "SchemaVersion": 2,
+        "ArtifactName": image,
+        "Metadata": {"OS": os_info},
+        "Results": [
+            {
+                "Target": image,
+                "Vulnerabilities": [
+                    {
+                        "VulnerabilityID": vid,
+                        "PkgName": "pkg",
+                        "InstalledVersion": "1",
+                        "FixedVersion": "2",
+                        "Severity": sev,
+                        "CVSS": {"nvd": {"V3Vector": vec}} if vec else {},
+                    }
+                    for vid, sev, vec in vulns
+                ],
+            }
+        ],
+    }
+
+
+def inspector_snapshot(
+    vid: str,
+    severity: str = "HIGH",
+    vector: str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+    epss: float = 0.0,
+    exploit: bool = False,
+) -> dict:
+    image = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/app:1"
+    doc = snapshot(task_definitions=[taskdef(container(image=image))])
+    doc["accounts"][0]["regions"][0]["inspector2"] = {
+        "findings": [
+            {
+                "type": "PACKAGE_VULNERABILITY",
+                "status": "ACTIVE",
+                "severity": severity,
+                "epss": {"score": epss},
+                "exploitAvailable": "YES" if exploit else "NO",
+                "packageVulnerabilityDetails": {
+                    "vulnerabilityId": vid,
+                    "cvss": [{"scoringVector": vector, "baseScore": 7.0}],
+                    "vulnerablePackages": [{"name": "pkg", "version": "1"}],
+                },
+                "resources": [
+                    {
+                        "type": "AWS_ECR_CONTAINER_IMAGE",
+                        "region": "eu-west-1",
+                        "details": {
+                            "awsEcrContainerImage": {
+                                "registry": "111122223333",
+                                "repositoryName": "app",
+                                "imageTags": ["1"],
+                                "imageHash": "sha256:" + "a" * 64,
+                            }
+                        },
+                    }
+                ],
+            }
+        ]
+    }
+    return doc
+
+
+NET = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+LOCAL = "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"
+NGINX = td_file(container(image="nginx:1.27"))
+
 CASES = [
+    # ---------------------------------------------------------------- vulnerabilities
+    Case(
+        "vuln-exploit-available",
+        "exploitable-vulnerability",
+        inspector_snapshot("CVE-1", exploit=True),
+        PRESENT,
+        "exploit available",
+    ),
+    Case(
+        "vuln-epss", "exploitable-vulnerability", inspector_snapshot("CVE-1", epss=0.3), PRESENT, "EPSS 0.30"
+    ),
+    Case(
+        "vuln-local-exploit",
+        "exploitable-vulnerability",
+        inspector_snapshot("CVE-1", vector=LOCAL, exploit=True),
+        ABSENT,
+    ),
+    Case("vuln-low-epss", "exploitable-vulnerability", inspector_snapshot("CVE-1", epss=0.01), ABSENT),
+    Case("vuln-no-source", "exploitable-vulnerability", NGINX, UNKNOWN, "no vulnerability data"),
+    Case(
+        "vuln-no-report",
+        "exploitable-vulnerability",
+        td_file(container(image="redis:7")),
+        UNKNOWN,
+        "no vulnerability report for image redis:7",
+        reports=(trivy(("CVE-1", "HIGH", NET)),),
+    ),
+    Case(
+        "soft-high",
+        "software-vulnerability",
+        NGINX,
+        PRESENT,
+        "CVE-9 HIGH",
+        reports=(trivy(("CVE-9", "HIGH", LOCAL)),),
+    ),
+    Case("soft-low-only", "software-vulnerability", NGINX, ABSENT, reports=(trivy(("CVE-9", "LOW", LOCAL)),)),
+    Case(
+        "soft-inspector-medium",
+        "software-vulnerability",
+        inspector_snapshot("CVE-5", "MEDIUM", epss=0.01),
+        PRESENT,
+    ),
+    Case("soft-no-source", "software-vulnerability", NGINX, UNKNOWN),
+    Case("eol-trivy", "end-of-life-os", NGINX, PRESENT, "debian 11", reports=(trivy(eosl=True),)),
+    Case("eol-supported", "end-of-life-os", NGINX, ABSENT, reports=(trivy(eosl=False),)),
+    Case("eol-inspector-silent", "end-of-life-os", inspector_snapshot("CVE-1"), UNKNOWN, "does not say"),
+    Case(
+        "mal-package",
+        "malicious-package",
+        NGINX,
+        PRESENT,
+        "MAL-2025-7",
+        reports=(trivy(("MAL-2025-7", "CRITICAL", None)),),
+    ),
+    Case("mal-none", "malicious-package", NGINX, ABSENT, reports=(trivy(("CVE-1", "CRITICAL", NET)),)),
+    Case("mal-no-source", "malicious-package", NGINX, UNKNOWN),
     # ---------------------------------------------------------------- privileged-container
     Case("priv", "privileged-container", td_file(container(privileged=True)), PRESENT, "container app"),
     Case("priv-false", "privileged-container", td_file(container(privileged=False)), ABSENT),
@@ -872,7 +1002,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_trait(case: Case) -> None:
-    got = outcomes(case.doc, case.resource).get(case.trait)
+    got = outcomes(case.doc, case.resource, list(case.reports)).get(case.trait)
     if case.expect == ABSENT:
         assert got is None, f"expected absent, got {got}"
         return

@@ -18,7 +18,9 @@ from .gcpause import paused_gc
 from .model import ScanResult, Severity
 from .outputs import FORMATS
 from .sources import load_paths
+from .sources.vulns import load_kev, load_vuln_file
 from .traits import registry
+from .traits.base import TraitSettings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -37,6 +39,7 @@ examples:
   ecs-exposure scan --example
   ecs-exposure scan taskdef.json infra/ --format json --output findings.json
   ecs-exposure scan snapshot.json.gz --fail-on high
+  ecs-exposure scan taskdef.json --vulns trivy.json --vulns grype.json --kev kev.json
 """
 
 
@@ -51,6 +54,23 @@ def _severity(text: str) -> Severity:
         return Severity.parse(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, not {text!r}")
+    return value
+
+
+def _vuln_severity(text: str) -> str:
+    value = text.strip().upper()
+    if value not in ("CRITICAL", "HIGH", "MEDIUM", "LOW"):
+        raise argparse.ArgumentTypeError("one of critical, high, medium, low")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,6 +118,37 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also list resources that have only contextual traits",
     )
+    v = s.add_argument_group("vulnerabilities")
+    v.add_argument(
+        "--vulns",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="a Trivy (trivy image -f json) or Grype (grype -o json) report, or Inspector list-findings / "
+        "ECR describe-image-scan-findings output (repeatable); matched to container images by digest, "
+        "else by repository and tag",
+    )
+    v.add_argument(
+        "--kev",
+        type=Path,
+        metavar="FILE",
+        help="the CISA Known Exploited Vulnerabilities catalogue (JSON): listed CVEs are exploitable",
+    )
+    v.add_argument(
+        "--epss-threshold",
+        type=_probability,
+        default=0.1,
+        metavar="P",
+        help="EPSS score at or above which a network vulnerability is exploitable (default: 0.1)",
+    )
+    v.add_argument(
+        "--min-severity",
+        type=_vuln_severity,
+        default="MEDIUM",
+        metavar="SEVERITY",
+        help="lowest severity reported by software-vulnerability (default: medium)",
+    )
     s.add_argument(
         "--trait",
         action="append",
@@ -129,8 +180,10 @@ def _emit_issues(result: ScanResult) -> None:
 
 def _run_scan(args: argparse.Namespace) -> int:
     paths: list[Path] = list(args.paths)
+    vulns: list[Path] = list(args.vulns)
     if args.example:
         paths.append(example_path())
+        vulns.extend(sorted((example_path().parent / "vulns").glob("*.json")))
     if not paths:
         print("ecs-exposure: error: give at least one PATH, or --example", file=sys.stderr)
         return EXIT_USAGE
@@ -144,9 +197,20 @@ def _run_scan(args: argparse.Namespace) -> int:
 
     to_terminal = args.output is None and sys.stdout.isatty()
     color = args.color == "always" or (args.color == "auto" and to_terminal)
+    settings = TraitSettings(args.epss_threshold, args.min_severity)
     with paused_gc():
         inventory = load_paths(paths)
-        result = scan(inventory, ScanOptions(args.include_informational, args.debug, tuple(args.trait)))
+        for path in vulns:
+            reports, issues = load_vuln_file(path)
+            inventory.image_reports.extend(reports)
+            inventory.issues.extend(issues)
+            if reports:
+                inventory.vuln_sources.append(str(path))
+        if args.kev is not None:
+            inventory.kev, issues = load_kev(args.kev)
+            inventory.issues.extend(issues)
+        options = ScanOptions(args.include_informational, args.debug, tuple(args.trait), settings)
+        result = scan(inventory, options)
         text = FORMATS[args.format](result, color=color)
     data = text if isinstance(text, bytes) else text.encode("utf-8")
     if args.output is not None:

@@ -26,6 +26,8 @@ from .model import (
     TraitUnknown,
 )
 from .traits import Target, registry
+from .traits.base import TraitSettings
+from .vulnindex import VulnIndex
 
 
 @dataclass
@@ -33,6 +35,19 @@ class ScanOptions:
     include_informational: bool = False
     debug: bool = False  # re-raise detector errors instead of recording them
     traits: tuple[str, ...] = ()  # restrict to these trait ids (all when empty)
+    settings: TraitSettings = field(default_factory=TraitSettings)
+
+
+def vuln_index(inv: Inventory) -> VulnIndex:
+    """Every image report of the inputs: --vulns files and the snapshots' Inspector / ECR results."""
+    reports = list(inv.image_reports)
+    sources = list(inv.vuln_sources)
+    for account in inv.accounts:
+        for region in account.regions:
+            if region.image_reports is not None:
+                reports.extend(region.image_reports)
+                sources.append(f"{account.account_id}/{region.region} Inspector/ECR")
+    return VulnIndex(reports, inv.kev, tuple(sources))
 
 
 @dataclass
@@ -75,7 +90,7 @@ def _other_revisions(running: list[TaskDefinition], idx: _Index) -> tuple[TaskDe
 
 
 def _service_target(
-    svc: Service, region: RegionInventory, account: AccountInventory, idx: _Index, memo: dict[object, object]
+    svc: Service, region: RegionInventory, account: AccountInventory, idx: _Index, shared: dict
 ) -> Target:
     running: list[TaskDefinition] = []
     missing: list[str] = []
@@ -96,23 +111,33 @@ def _service_target(
         cluster_arn=svc.cluster_arn,
     )
     return Target(
-        resource, tuple(running), tuple(missing), svc, region, account, _other_revisions(running, idx), memo
+        resource,
+        tuple(running),
+        tuple(missing),
+        svc,
+        region,
+        account,
+        _other_revisions(running, idx),
+        **shared,
     )
 
 
-def targets(inv: Inventory, issues: list[ScanIssue] | None = None) -> Iterator[Target]:
+def targets(
+    inv: Inventory, issues: list[ScanIssue] | None = None, settings: TraitSettings | None = None
+) -> Iterator[Target]:
     """One target per service, per task definition no service runs, and per task definition file.
 
     A service whose running revision is missing from the inputs is recorded in ``issues``: its
     traits are unknown and the result is incomplete.
     """
     memo: dict[object, object] = {}
+    shared = {"vulns": vuln_index(inv), "settings": settings or TraitSettings(), "memo": memo}
     for account in inv.accounts:
         for region in account.regions:
             idx = _Index.build(region)
             used_families: set[str] = set()
             for svc in region.services:
-                t = _service_target(svc, region, account, idx, memo)
+                t = _service_target(svc, region, account, idx, shared)
                 if t.missing_task_definitions and issues is not None:
                     issues.append(
                         ScanIssue(
@@ -146,10 +171,11 @@ def targets(inv: Inventory, issues: list[ScanIssue] | None = None) -> Iterator[T
                     region,
                     account,
                     others if others or latest.revision == 1 else None,
+                    **shared,
                 )
     for f in inv.task_definition_files:
         td = f.task_definition
-        yield Target(Resource("AWS::ECS::TaskDefinition", f.uid, td.label, td.loc), (td,), memo=memo)
+        yield Target(Resource("AWS::ECS::TaskDefinition", f.uid, td.label, td.loc), (td,), **shared)
 
 
 def evaluate(
@@ -189,7 +215,7 @@ def scan(inv: Inventory, options: ScanOptions | None = None) -> ScanResult:
     findings: list[ExposureFinding] = []
     scanned = 0
     unknown_counts: Counter[str] = Counter()
-    for target in targets(inv, issues):
+    for target in targets(inv, issues, options.settings):
         scanned += 1
         finding, unknown = evaluate(target, options, issues)
         unknown_counts.update(u.trait_id for u in unknown)

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from .location import Loc
 from .secret import Secret
+from .vulns import ImageReport
 
 # --------------------------------------------------------------------------- task definitions
 
@@ -354,6 +355,7 @@ class RegionInventory:
     target_groups: dict[str, TargetGroup] | None = None
     errors: list[CollectError] = field(default_factory=list)
     task_definitions_collected: bool = False
+    image_reports: list[ImageReport] | None = None  # Inspector / ECR scan results; None: not collected
 
 
 @dataclass(slots=True)
@@ -392,9 +394,15 @@ class Inventory:
     task_definition_files: list[TaskDefinitionFile] = field(default_factory=list)
     issues: list[ScanIssue] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    image_reports: list[ImageReport] = field(default_factory=list)  # from --vulns files
+    vuln_sources: list[str] = field(default_factory=list)  # the files they came from
+    kev: frozenset[str] = frozenset()  # CVE ids known to be exploited (--kev)
 
     def merge(self, other: Inventory) -> None:
         self.accounts.extend(other.accounts)
         self.task_definition_files.extend(other.task_definition_files)
         self.issues.extend(other.issues)
         self.notes.extend(other.notes)
+        self.image_reports.extend(other.image_reports)
+        self.vuln_sources.extend(other.vuln_sources)
+        self.kev |= other.kev

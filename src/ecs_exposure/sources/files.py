@@ -10,58 +10,17 @@ skipped with a note; a file named explicitly must be one of those kinds.
 
 from __future__ import annotations
 
-import gzip
 import os
-import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import orjson
-
 from ..model import Inventory, Loc, ScanIssue, TaskDefinitionFile
+from .jsonio import SourceError, display_path, read_json
 from .reader import JSON, Reader
 from .snapshot import is_snapshot, load_snapshot
 from .taskdef import is_task_definition, parse_task_definition, unwrap
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".terraform", "__pycache__", ".venv"}
-
-
-class SourceError(Exception):
-    """A file that cannot be read as JSON at all. The message names no value from the file."""
-
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}")
-        self.path = path
-        self.message = message
-
-
-def display_path(path: Path) -> str:
-    """The path as the user would recognise it: relative to the working directory when inside it."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def read_json(path: Path, shown: str) -> JSON:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise SourceError(shown, f"cannot read: {e.strerror or e.__class__.__name__}") from None
-    if path.name.endswith(".gz") or data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as e:
-            raise SourceError(shown, f"not a valid gzip file ({e.__class__.__name__})") from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as e:
-        # e.msg is orjson's description of the syntax error; it quotes no input text
-        if "utf-8" in str(e).lower() or "utf8" in str(e).lower():
-            raise SourceError(shown, "not UTF-8 text") from None
-        raise SourceError(shown, f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:

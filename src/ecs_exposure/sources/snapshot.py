@@ -37,6 +37,7 @@ from ..model import (
 )
 from .reader import JSON, Reader
 from .taskdef import parse_task_definition
+from .vulns import ecr_reports, inspector_reports
 
 FORMAT = "ecs-exposure/snapshot@1"
 
@@ -121,6 +122,19 @@ def _region(reg: dict[str, JSON], loc: Loc, account: AccountInventory, r: Reader
         svc = _service(raw, eloc.child("services", i), r)
         if svc is not None:
             region.services.append(svc)
+
+    inspector = r.obj(reg, "inspector2", loc) or {}
+    ecr = r.obj(reg, "ecr", loc) or {}
+    findings = r.opt_list(inspector, "findings", loc.child("inspector2"))
+    scans = r.opt_list(ecr, "imageScanFindings", loc.child("ecr"))
+    if findings is not None or scans is not None:
+        region.image_reports = []
+        if findings is not None:
+            region.image_reports += inspector_reports(findings, loc.child("inspector2", "findings"), name, r)
+        if scans is not None:
+            region.image_reports += ecr_reports(
+                scans, loc.child("ecr", "imageScanFindings"), account.account_id, name, r
+            )
 
     ec2 = r.obj(reg, "ec2", loc) or {}
     c2 = loc.child("ec2")

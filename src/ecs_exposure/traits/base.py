@@ -24,8 +24,15 @@ from ..model import (
     TraitHit,
     TraitUnknown,
 )
+from ..vulnindex import VulnIndex
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class TraitSettings:
+    epss_threshold: float = 0.1  # EPSS at or above this makes a network vulnerability exploitable
+    min_vuln_severity: str = "MEDIUM"  # software-vulnerability reports this severity and above
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +45,8 @@ class Target:
     account: AccountInventory | None = None
     # other revisions of the running families (None: the inputs cannot tell)
     other_revisions: tuple[TaskDefinition, ...] | None = None
+    vulns: VulnIndex | None = None  # image reports of the scan (None: no vulnerability data at all)
+    settings: TraitSettings = field(default_factory=TraitSettings)
     # per-scan memo shared by all targets: services that share a task definition scan it once
     memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 

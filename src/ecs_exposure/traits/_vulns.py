@@ -1,0 +1,141 @@
+"""Vulnerability evidence shared by the four vulnerability traits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..model import Container, Evidence, TraitHit, TraitUnknown
+from ..model.vulns import SEVERITY_RANK, ImageReport, Vulnerability
+from .base import Target
+
+NO_SOURCE = (
+    "no vulnerability data: give Trivy or Grype reports with --vulns, or a snapshot with Amazon Inspector "
+    "or ECR scan findings"
+)
+
+
+@dataclass
+class ImageUse:
+    image: str
+    containers: list[tuple[Container, str]]  # (container, revision label)
+    reports: list[ImageReport]
+
+    def vulnerabilities(self) -> list[Vulnerability]:
+        seen: dict[tuple[str, str | None], Vulnerability] = {}
+        for rep in self.reports:
+            for v in rep.vulnerabilities:
+                seen.setdefault((v.id, v.package), v)
+        return list(seen.values())
+
+
+def images(target: Target, unknown: list[str]) -> list[ImageUse]:
+    """The images the resource runs that have a report; the others go to ``unknown``."""
+    index = target.vulns
+    if target.missing_task_definitions:
+        unknown.append(f"task definition {', '.join(target.missing_task_definitions)} is not in the inputs")
+    if index is None or index.empty:
+        unknown.append(NO_SOURCE)
+        return []
+    uses: dict[str, ImageUse] = {}
+    for td in target.task_definitions:
+        for c in td.containers:
+            if not c.image:
+                unknown.append(f"container {c.name} names no image")
+                continue
+            use = uses.get(c.image)
+            if use is None:
+                use = uses[c.image] = ImageUse(c.image, [], index.lookup(c.image))
+                if not use.reports:
+                    unknown.append(f"no vulnerability report for image {c.image}")
+            use.containers.append((c, td.label))
+    return [u for u in uses.values() if u.reports]
+
+
+def exploitable_because(v: Vulnerability, target: Target) -> list[str]:
+    """Why a vulnerability is likely to be exploited; empty when it is not network-exploitable."""
+    if not v.network:
+        return []
+    kev = target.vulns.kev if target.vulns is not None else frozenset()
+    why = []
+    if v.known_exploited or v.id.upper() in kev or any(a.upper() in kev for a in v.aliases):
+        why.append("known exploited")
+    if v.exploit_available:
+        why.append("exploit available")
+    if v.epss is not None and v.epss >= target.settings.epss_threshold:
+        why.append(f"EPSS {v.epss:.2f}")
+    return why
+
+
+def _order(v: Vulnerability) -> tuple:
+    return (-SEVERITY_RANK.get(v.severity, 0), -(v.epss or 0), -(v.cvss_score or 0), v.id)
+
+
+def describe(v: Vulnerability, why: list[str] | None = None) -> str:
+    pkg = ""
+    if v.package:
+        pkg = f" in {v.package} {v.installed or ''}".rstrip()
+        pkg += f" (fixed in {v.fixed})" if v.fixed else " (no fix yet)"
+    extra = f" [{', '.join(why)}]" if why else ""
+    return f"{v.id} {v.severity}{pkg}{extra}"
+
+
+def image_evidence(
+    use: ImageUse, vulns: list[Vulnerability], what: str, target: Target, with_why: bool = False, top: int = 5
+) -> Evidence:
+    vulns = sorted(vulns, key=_order)
+    counts: dict[str, int] = {}
+    for v in vulns:
+        counts[v.severity] = counts.get(v.severity, 0) + 1
+    count_text = ", ".join(
+        f"{n} {s}" for s, n in sorted(counts.items(), key=lambda x: -SEVERITY_RANK.get(x[0], 0))
+    )
+    listed = [describe(v, exploitable_because(v, target) if with_why else None) for v in vulns[:top]]
+    container, revision = use.containers[0]
+    names = ", ".join(sorted({c.name for c, _ in use.containers}))
+    return Evidence(
+        f"image {use.image} (container {names}): {len(vulns)} {what} ({count_text}); "
+        + "; ".join(listed)
+        + (" …" if len(vulns) > top else ""),
+        (
+            ("image", use.image),
+            ("container", names),
+            ("count", len(vulns)),
+            ("severityCounts", tuple(f"{s}={n}" for s, n in counts.items())),
+            ("vulnerabilities", tuple(listed)),
+            (
+                "fixedVersions",
+                tuple(sorted({f"{v.package} {v.fixed}" for v in vulns if v.package and v.fixed}))[:20],
+            ),
+            ("source", ", ".join(sorted({r.source for r in use.reports}))),
+        ),
+        revision,
+        container.loc.child("image"),
+    )
+
+
+def vuln_detect(
+    trait_id: str, select: Callable[[Target, ImageUse], tuple[list[Vulnerability], str] | str | None]
+) -> Callable[[Target], TraitHit | TraitUnknown | None]:
+    """``select`` returns the vulnerabilities that make the trait and a word for them, None when the
+    image has none, or a string when the report cannot decide it (the reason)."""
+
+    def detect(target: Target) -> TraitHit | TraitUnknown | None:
+        unknown: list[str] = []
+        evidence = []
+        for use in images(target, unknown):
+            chosen = select(target, use)
+            if isinstance(chosen, str):
+                unknown.append(chosen)
+            elif chosen:
+                vulns, what = chosen
+                evidence.append(
+                    image_evidence(use, vulns, what, target, with_why=trait_id.startswith("exploit"))
+                )
+        if evidence:
+            return TraitHit(trait_id, tuple(evidence), note="; ".join(unknown) or None)
+        if unknown:
+            return TraitUnknown(trait_id, "; ".join(dict.fromkeys(unknown)))
+        return None
+
+    return detect
