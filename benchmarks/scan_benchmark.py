@@ -5,9 +5,10 @@
 
 For each size it writes a snapshot (``ecs-exposure/snapshot@1``) of N services with a realistic
 mix — about 5 containers of about 20 environment variables each, a few credentials, privileged
-and host-mounting agents, public and private services, roles and security groups shared across
-services — then runs parse → traits → findings → JSON report written, in a fresh process so that
-peak memory (max RSS) is that of the scan alone. Prints services per second and peak memory, and
+containers, public and private services, 500 roles (for 10,000 services) and security groups shared
+across services, Inspector findings for the 300 images in use — then runs parse → traits →
+findings → JSON report written, in a fresh process so that peak memory (max RSS) is that of the
+scan alone. Prints services per second and peak memory, and
 checks the targets: 10,000 services in under 5 s and 1 GB, 20,000 in under 2.2x the 10,000 time.
 """
 
@@ -78,7 +79,7 @@ def _container(rng: random.Random, svc: int, c: int) -> dict:
         )
     d = {
         "name": f"c{c}",
-        "image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/svc{svc % 300}:{rng.randrange(100)}",
+        "image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/svc{svc % 300}:{rng.randrange(3)}",
         "essential": c == 0,
         "cpu": 128,
         "memory": 256,
@@ -94,6 +95,37 @@ def _container(rng: random.Random, svc: int, c: int) -> dict:
     if rng.random() < 0.01:
         d["privileged"] = True
     return d
+
+
+def _inspector_finding(image: int, k: int) -> dict:
+    network = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+    local = "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"
+    return {
+        "type": "PACKAGE_VULNERABILITY",
+        "status": "ACTIVE",
+        "severity": ("CRITICAL", "HIGH", "MEDIUM", "LOW")[k % 4],
+        "exploitAvailable": "YES" if k == 0 and image % 5 == 0 else "NO",
+        "epss": {"score": 0.001 * k},
+        "packageVulnerabilityDetails": {
+            "vulnerabilityId": f"CVE-2026-{image:04d}{k:02d}",
+            "cvss": [{"baseScore": 7.5, "version": "3.1", "scoringVector": network if k % 2 == 0 else local}],
+            "vulnerablePackages": [{"name": f"lib{k}", "version": "1.0", "fixedInVersion": "1.1"}],
+        },
+        "resources": [
+            {
+                "type": "AWS_ECR_CONTAINER_IMAGE",
+                "region": REGION,
+                "details": {
+                    "awsEcrContainerImage": {
+                        "registry": ACCOUNT,
+                        "repositoryName": f"svc{image}",
+                        "imageTags": ["0", "1", "2"],
+                        "imageHash": f"sha256:{image:064x}",
+                    }
+                },
+            }
+        ],
+    }
 
 
 def make_snapshot(n: int, seed: int = 7) -> dict:
@@ -231,6 +263,8 @@ def make_snapshot(n: int, seed: int = 7) -> dict:
                 }
             )
             have.add(svc["taskDefinition"])
+    # Inspector findings for the 300 images in use: ~15 each, a few network-exploitable
+    findings = [_inspector_finding(i, k) for i in range(300) for k in range(15)]
     return {
         "format": "ecs-exposure/snapshot@1",
         "collected_at": "2026-11-28T00:00:00Z",
@@ -250,6 +284,7 @@ def make_snapshot(n: int, seed: int = 7) -> dict:
                             "internetGateways": [],
                         },
                         "elbv2": {"loadBalancers": lbs, "listeners": listeners, "targetGroups": tgs},
+                        "inspector2": {"findings": findings},
                     }
                 ],
             }

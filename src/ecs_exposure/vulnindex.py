@@ -36,4 +36,7 @@ class VulnIndex:
             found = self._by_digest.get(ref.digest, [])
         if not found and ref.tag:
             found = self._by_tag.get((ref.registry, ref.repository, ref.tag), [])
-        return list(dict.fromkeys(found))  # one report may be reached through several refs
+        unique: dict[int, ImageReport] = {}
+        for rep in found:  # one report may be reached through several refs; by identity, not by value
+            unique.setdefault(id(rep), rep)
+        return list(unique.values())

@@ -74,6 +74,9 @@ class Evidence:
 
     def __post_init__(self) -> None:
         for key, value in self.facts:
+            kind = type(value)
+            if kind is str or kind is bool or kind is int or value is None:
+                continue
             if isinstance(value, Secret) or (
                 isinstance(value, tuple) and any(isinstance(v, Secret) for v in value)
             ):

@@ -20,8 +20,11 @@ class Loc:
         """RFC 6901 JSON pointer, e.g. ``/containerDefinitions/0/environment/3``."""
         out = []
         for p in self.parts:
-            out.append("/" + str(p).replace("~", "~0").replace("/", "~1"))
-        return "".join(out)
+            s = str(p)
+            if "~" in s or "/" in s:
+                s = s.replace("~", "~0").replace("/", "~1")
+            out.append(s)
+        return "/" + "/".join(out) if out else ""
 
     @property
     def path(self) -> str:

@@ -22,6 +22,7 @@ class ImageUse:
     reports: list[ImageReport]
 
     def vulnerabilities(self) -> list[Vulnerability]:
+        """The vulnerabilities of all reports on the image, once each (by id and package)."""
         seen: dict[tuple[str, str | None], Vulnerability] = {}
         for rep in self.reports:
             for v in rep.vulnerabilities:
@@ -30,7 +31,20 @@ class ImageUse:
 
 
 def images(target: Target, unknown: list[str]) -> list[ImageUse]:
-    """The images the resource runs that have a report; the others go to ``unknown``."""
+    """The images the resource runs that have a report; the others go to ``unknown``. The four
+    vulnerability traits ask the same question: answered once per set of revisions."""
+    key = ("vuln-images", *(id(td) for td in target.task_definitions), *target.missing_task_definitions)
+    cached = target.memo.get(key)
+    if cached is None:
+        found: list[str] = []
+        cached = (_images(target, found), found)
+        target.memo[key] = cached
+    uses, reasons = cached  # type: ignore[misc]
+    unknown.extend(reasons)
+    return uses
+
+
+def _images(target: Target, unknown: list[str]) -> list[ImageUse]:
     index = target.vulns
     if target.missing_task_definitions:
         unknown.append(f"task definition {', '.join(target.missing_task_definitions)} is not in the inputs")
@@ -45,7 +59,10 @@ def images(target: Target, unknown: list[str]) -> list[ImageUse]:
                 continue
             use = uses.get(c.image)
             if use is None:
-                use = uses[c.image] = ImageUse(c.image, [], index.lookup(c.image))
+                key = ("vuln-reports", c.image)
+                if key not in target.memo:
+                    target.memo[key] = index.lookup(c.image)
+                use = uses[c.image] = ImageUse(c.image, [], target.memo[key])  # type: ignore[arg-type]
                 if not use.reports:
                     unknown.append(f"no vulnerability report for image {c.image}")
             use.containers.append((c, td.label))
@@ -80,34 +97,50 @@ def describe(v: Vulnerability, why: list[str] | None = None) -> str:
     return f"{v.id} {v.severity}{pkg}{extra}"
 
 
-def image_evidence(
-    use: ImageUse, vulns: list[Vulnerability], what: str, target: Target, with_why: bool = False, top: int = 5
-) -> Evidence:
+@dataclass(frozen=True)
+class Listing:
+    """What an image's evidence says for one trait, computed once per image and trait per scan."""
+
+    count: int
+    count_text: str
+    worst: str  # the first of ``listed``, for the one-line summary
+    listed: tuple[str, ...]
+    fixed: tuple[str, ...]
+    sources: str
+
+
+def _listing(
+    use: ImageUse, vulns: list[Vulnerability], target: Target, with_why: bool, top: int = 5
+) -> Listing:
     vulns = sorted(vulns, key=_order)
     counts: dict[str, int] = {}
     for v in vulns:
         counts[v.severity] = counts.get(v.severity, 0) + 1
-    count_text = ", ".join(
-        f"{n} {s}" for s, n in sorted(counts.items(), key=lambda x: -SEVERITY_RANK.get(x[0], 0))
+    ordered = sorted(counts.items(), key=lambda x: -SEVERITY_RANK.get(x[0], 0))
+    listed = tuple(describe(v, exploitable_because(v, target) if with_why else None) for v in vulns[:top])
+    return Listing(
+        len(vulns),
+        ", ".join(f"{n} {s}" for s, n in ordered),
+        listed[0] if listed else "",
+        listed,
+        tuple(sorted({f"{v.package} {v.fixed}" for v in vulns if v.package and v.fixed}))[:10],
+        ", ".join(sorted({r.source for r in use.reports})),
     )
-    listed = [describe(v, exploitable_because(v, target) if with_why else None) for v in vulns[:top]]
+
+
+def image_evidence(use: ImageUse, listing: Listing, what: str) -> Evidence:
     container, revision = use.containers[0]
     names = ", ".join(sorted({c.name for c, _ in use.containers}))
     return Evidence(
-        f"image {use.image} (container {names}): {len(vulns)} {what} ({count_text}); "
-        + "; ".join(listed)
-        + (" …" if len(vulns) > top else ""),
+        f"image {use.image} (container {names}): {listing.count} {what} ({listing.count_text}), "
+        f"worst {listing.worst}",
         (
             ("image", use.image),
             ("container", names),
-            ("count", len(vulns)),
-            ("severityCounts", tuple(f"{s}={n}" for s, n in counts.items())),
-            ("vulnerabilities", tuple(listed)),
-            (
-                "fixedVersions",
-                tuple(sorted({f"{v.package} {v.fixed}" for v in vulns if v.package and v.fixed}))[:20],
-            ),
-            ("source", ", ".join(sorted({r.source for r in use.reports}))),
+            ("count", listing.count),
+            ("vulnerabilities", listing.listed),
+            ("fixedVersions", listing.fixed),
+            ("source", listing.sources),
         ),
         revision,
         container.loc.child("image"),
@@ -124,14 +157,20 @@ def vuln_detect(
         unknown: list[str] = []
         evidence = []
         for use in images(target, unknown):
-            chosen = select(target, use)
-            if isinstance(chosen, str):
-                unknown.append(chosen)
-            elif chosen:
-                vulns, what = chosen
-                evidence.append(
-                    image_evidence(use, vulns, what, target, with_why=trait_id.startswith("exploit"))
-                )
+            # images with many tags share one report: conclusions are per set of reports
+            key = ("vuln-listing", trait_id, *(id(r) for r in use.reports))
+            if key not in target.memo:
+                chosen = select(target, use)
+                if isinstance(chosen, tuple):
+                    vulns, what = chosen
+                    chosen = (_listing(use, vulns, target, trait_id.startswith("exploit")), what)
+                target.memo[key] = chosen
+            cached = target.memo[key]
+            if isinstance(cached, str):
+                unknown.append(cached)
+            elif cached:
+                listing, what = cached  # type: ignore[misc]
+                evidence.append(image_evidence(use, listing, what))
         if evidence:
             return TraitHit(trait_id, tuple(evidence), note="; ".join(unknown) or None)
         if unknown:
