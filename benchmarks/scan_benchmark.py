@@ -128,7 +128,7 @@ def _inspector_finding(image: int, k: int) -> dict:
     }
 
 
-def make_snapshot(n: int, seed: int = 7) -> dict:
+def make_snapshot(n: int, seed: int = 7, vulns: bool = True) -> dict:
     rng = random.Random(seed)
     roles = []
     for r in range(max(10, n // 20)):
@@ -264,7 +264,7 @@ def make_snapshot(n: int, seed: int = 7) -> dict:
             )
             have.add(svc["taskDefinition"])
     # Inspector findings for the 300 images in use: ~15 each, a few network-exploitable
-    findings = [_inspector_finding(i, k) for i in range(300) for k in range(15)]
+    findings = [_inspector_finding(i, k) for i in range(300) for k in range(15)] if vulns else []
     return {
         "format": "ecs-exposure/snapshot@1",
         "collected_at": "2026-11-28T00:00:00Z",
@@ -316,9 +316,9 @@ print(f"{t4 - t1:.3f} {t2 - t1:.3f} {t3 - t2:.3f} {t4 - t3:.3f} {rss_mb:.0f}", l
 """
 
 
-def run(n: int, workdir: Path) -> dict:
+def run(n: int, workdir: Path, vulns: bool) -> dict:
     snap = workdir / f"estate-{n}.json"
-    snap.write_text(json.dumps(make_snapshot(n)))
+    snap.write_text(json.dumps(make_snapshot(n, vulns=vulns)))
     out = workdir / f"findings-{n}.json"
     proc = subprocess.run(
         [sys.executable, "-c", RUNNER, str(snap), str(out)], capture_output=True, text=True, check=True
@@ -340,12 +340,13 @@ def run(n: int, workdir: Path) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--services", type=int, nargs="+", default=[10_000, 20_000])
+    ap.add_argument("--no-vulns", action="store_true", help="leave Inspector findings out of the estate")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.services:
             t = time.perf_counter()
-            rows.append(run(n, Path(tmp)))
+            rows.append(run(n, Path(tmp), not args.no_vulns))
             print(
                 f"  (generated and scanned {n} services in {time.perf_counter() - t:.1f} s)", file=sys.stderr
             )

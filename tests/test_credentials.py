@@ -6,10 +6,15 @@ import pytest
 
 from ecs_exposure import credentials
 from ecs_exposure.credentials import classify, environment_matches, literal_secret_reference, text_matches
-from ecs_exposure.model import EnvVar, Secret
+from ecs_exposure.model import Environment
 
 AKIA = "AKIAIOSFODNN7EXAMPLE"
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def env(*pairs: tuple[str, str]) -> Environment:
+    return Environment(tuple(n for n, _ in pairs), tuple(v for _, v in pairs), tuple(range(len(pairs))))
+
 
 POSITIVE = [
     # name rules, any case and separator
@@ -120,22 +125,21 @@ def test_non_aws_credential_is_not_cloud() -> None:
 
 @pytest.mark.parametrize("position", [0, 1, 5, 9])
 def test_password_found_in_any_position(position: int) -> None:
-    env = [EnvVar(f"VAR_{i}", Secret(f"value-{i}"), i) for i in range(10)]
-    env[position] = EnvVar("DB_PASSWORD", Secret("hunter2!"), position)
-    found = environment_matches(env)
+    names = [f"VAR_{i}" for i in range(10)]
+    values = [f"value-{i}" for i in range(10)]
+    names[position], values[position] = "DB_PASSWORD", "hunter2!"
+    found = environment_matches(env(*zip(names, values, strict=True)))
     assert [(e.index, m.rule) for e, m in found] == [(position, "credential-name")]
 
 
 def test_secret_key_next_to_access_key() -> None:
-    env = [
-        EnvVar("KEY", Secret(AKIA), 0),
-        EnvVar("SK", Secret(AWS_SECRET), 1),
-        EnvVar("X", Secret("y" * 40), 2),
-    ]
-    found = {e.name: m.rule for e, m in environment_matches(env)}
+    found = {
+        e.name: m.rule
+        for e, m in environment_matches(env(("KEY", AKIA), ("SK", AWS_SECRET), ("X", "y" * 40)))
+    }
     assert found == {"KEY": "aws-access-key-id", "SK": "aws-secret-access-key", "X": "aws-secret-access-key"}
     # without an access key id beside it, a 40-character value alone is not reported
-    assert environment_matches([EnvVar("SK", Secret(AWS_SECRET), 0)]) == []
+    assert environment_matches(env(("SK", AWS_SECRET))) == []
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .model import EnvVar
+from .model import Environment, EnvVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,23 +372,24 @@ def classify(name: str, value: str) -> Match | None:
     return Match("credential-name", info.cloud)
 
 
-def environment_matches(env: Sequence[EnvVar]) -> list[tuple[EnvVar, Match]]:
+def environment_matches(env: Environment) -> list[tuple[EnvVar, Match]]:
     """Credentials among one container's environment entries, in list order."""
-    found: list[tuple[EnvVar, Match]] = []
-    seen: set[int] = set()
-    for e in env:
-        m = classify(e.name, e.value.reveal())
+    found: list[tuple[int, Match]] = []
+    access_key = False
+    for position, name, value in env.reveal_pairs():
+        m = classify(name, value)
         if m is not None:
-            found.append((e, m))
-            seen.add(e.index)
-    if any(m.rule == "aws-access-key-id" for _, m in found):
+            found.append((position, m))
+            access_key |= m.rule == "aws-access-key-id"
+    if access_key:
         # an AWS secret key has no shape of its own; next to an access key id a 40-character
         # base64 value is one
-        for e in env:
-            if e.index not in seen and _AWS_SECRET_SHAPE.match(e.value.reveal()):
-                found.append((e, Match("aws-secret-access-key", cloud=True)))
-        found.sort(key=lambda x: x[0].index)
-    return found
+        seen = {p for p, _ in found}
+        for position, _, value in env.reveal_pairs():
+            if position not in seen and _AWS_SECRET_SHAPE.match(value):
+                found.append((position, Match("aws-secret-access-key", cloud=True)))
+        found.sort(key=lambda x: x[0])
+    return [(env.entry(p), m) for p, m in found]
 
 
 # --------------------------------------------------------------------------- free text

@@ -29,8 +29,14 @@ def _evidence(ev: Evidence) -> dict[str, Any]:
     return out
 
 
-def _trait(hit: TraitHit) -> dict[str, Any]:
+def _trait(hit: TraitHit, seen: dict[int, dict[str, Any]]) -> dict[str, Any]:
     spec = registry()[hit.trait_id]
+    evidence = []
+    for e in hit.evidence:  # evidence shared by many resources (a role, a task definition) is built once
+        d = seen.get(id(e))
+        if d is None:
+            d = seen[id(e)] = _evidence(e)
+        evidence.append(d)
     return {
         "id": hit.trait_id,
         "title": spec.title,
@@ -38,11 +44,12 @@ def _trait(hit: TraitHit) -> dict[str, Any]:
         "contribution": "contextual" if spec.contextual else "contributing",
         "qualifiers": sorted(hit.qualifiers),
         "note": hit.note,
-        "evidence": [_evidence(e) for e in hit.evidence],
+        "evidence": evidence,
     }
 
 
-def finding_dict(f: ExposureFinding) -> dict[str, Any]:
+def finding_dict(f: ExposureFinding, seen: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    seen = {} if seen is None else seen
     specs = registry()
     r = f.resource
     return {
@@ -64,7 +71,7 @@ def finding_dict(f: ExposureFinding) -> dict[str, Any]:
             "location": _loc(r.loc),
         },
         "task_definitions": list(f.task_definitions),
-        "traits": [_trait(h) for h in f.hits],
+        "traits": [_trait(h, seen) for h in f.hits],
         "unknown_traits": [{"id": u.trait_id, "reason": u.reason} for u in f.unknown],
         "remediation": [
             {"trait": h.trait_id, "text": specs[h.trait_id].remediation}
@@ -75,6 +82,7 @@ def finding_dict(f: ExposureFinding) -> dict[str, Any]:
 
 
 def report_dict(result: ScanResult) -> dict[str, Any]:
+    seen: dict[int, dict[str, Any]] = {}  # the findings keep every evidence alive: ids are unique
     by_severity = {s.name: 0 for s in sorted(Severity, reverse=True)}
     for f in result.findings:
         by_severity[f.severity.name] += 1
@@ -91,7 +99,7 @@ def report_dict(result: ScanResult) -> dict[str, Any]:
         "issues": [
             {"source": i.source, "path": i.path, "message": i.message, "api": i.api} for i in result.issues
         ],
-        "findings": [finding_dict(f) for f in result.findings],
+        "findings": [finding_dict(f, seen) for f in result.findings],
     }
 
 

@@ -10,15 +10,15 @@ from collections.abc import Mapping
 from ..model import (
     Container,
     Device,
-    EnvVar,
+    Environment,
     Loc,
     MountPoint,
     PortMapping,
-    Secret,
     SecretRef,
     TaskDefinition,
     Volume,
 )
+from ..model.inventory import NO_ENVIRONMENT
 from .reader import JSON, Reader, scalar_text
 
 
@@ -98,12 +98,11 @@ def parse_task_definition(raw: Mapping[str, JSON], loc: Loc, r: Reader) -> TaskD
     )
 
 
-_tuple_new = tuple.__new__  # builds an EnvVar without NamedTuple's Python-level __new__ (hot path)
-
-
-def _environment(items: list[JSON], loc: Loc, r: Reader) -> tuple[EnvVar, ...]:
+def _environment(items: list[JSON], loc: Loc, r: Reader) -> Environment:
     # Hot path: a large estate has millions of entries. Plain type checks, no helper calls.
-    out = []
+    names: list[str] = []
+    values: list[str] = []
+    indexes: list[int] = []
     for i, e in enumerate(items):
         if type(e) is not dict:
             if e is not None:
@@ -125,8 +124,10 @@ def _environment(items: list[JSON], loc: Loc, r: Reader) -> tuple[EnvVar, ...]:
                     r.expected(loc.child(i, "value"), "a string", value)
                     continue
                 value = text
-        out.append(_tuple_new(EnvVar, (name, Secret(value), i)))
-    return tuple(out)
+        names.append(name)
+        values.append(value)
+        indexes.append(i)
+    return Environment(tuple(names), tuple(values), tuple(indexes))
 
 
 def _container(cd: Mapping[str, JSON], loc: Loc, r: Reader) -> Container | None:
@@ -136,7 +137,7 @@ def _container(cd: Mapping[str, JSON], loc: Loc, r: Reader) -> Container | None:
         name = f"(container {loc.parts[-1]})"
 
     env_raw = cd.get("environment")
-    environment: tuple[EnvVar, ...] = ()
+    environment = NO_ENVIRONMENT
     if env_raw:
         if isinstance(env_raw, list):
             environment = _environment(env_raw, loc.child("environment"), r)

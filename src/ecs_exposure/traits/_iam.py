@@ -70,7 +70,20 @@ def role_views(
     target: Target, unknown: list[str], kinds: tuple[str, ...] = ("task role", "execution role")
 ) -> list[RoleView]:
     """The roles of the resource's revisions with their permissions; what cannot be read goes to
-    ``unknown``. Thousands of services share a few roles: each is evaluated once per scan."""
+    ``unknown``. Thousands of services share a few roles: each is evaluated once per scan, and the
+    nine IAM traits of one service ask for the same views."""
+    key = ("role-views", kinds, *(id(td) for td in target.task_definitions), *target.missing_task_definitions)
+    cached = target.memo.get(key)
+    if cached is None:
+        reasons: list[str] = []
+        cached = (_role_views(target, reasons, kinds), reasons)
+        target.memo[key] = cached
+    views, reasons = cached  # type: ignore[misc]
+    unknown.extend(reasons)
+    return views
+
+
+def _role_views(target: Target, unknown: list[str], kinds: tuple[str, ...]) -> list[RoleView]:
     out = []
     if target.missing_task_definitions:
         unknown.append(f"task definition {', '.join(target.missing_task_definitions)} is not in the inputs")
@@ -94,7 +107,16 @@ def role_views(
 
 
 def statement_evidence(view: RoleView, mask: int, what: str, limit: int = 4) -> list[Evidence]:
-    """One evidence per Allow statement granting any of ``mask``."""
+    """One evidence per Allow statement granting any of ``mask``. It points at the policy statement
+    and names the role, not a revision: the same evidence serves every service using the role."""
+    key = ("evidence", view.kind, mask, what, limit)
+    cached = view.permissions.derived.get(key)
+    if cached is None:
+        cached = view.permissions.derived[key] = _statement_evidence(view, mask, what, limit)
+    return cached  # type: ignore[return-value]
+
+
+def _statement_evidence(view: RoleView, mask: int, what: str, limit: int) -> list[Evidence]:
     out = []
     for s in view.permissions.granting(mask)[:limit]:
         conditional = s.conditional
@@ -109,7 +131,7 @@ def statement_evidence(view: RoleView, mask: int, what: str, limit: int = 4) -> 
                     ("statement", s.sid or str(s.index)),
                     ("conditional", conditional),
                 ),
-                view.revision,
+                None,
                 s.doc.loc.child("Statement", s.index),
             )
         )

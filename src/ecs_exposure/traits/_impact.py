@@ -55,25 +55,10 @@ def impact_detect(trait_id: str, rule: Rule | Callable[[Permissions], list[str] 
                 continue
             actions, level = found
             conditional_only &= level == "conditional"
-            p = view.permissions
-            mask = 0
-            for a in actions:
-                mask |= p.cat.bit(a)
-            scope = {
-                "broad": "on every resource",
-                "scoped": "on some resources",
-                "conditional": "under conditions",
-            }.get(level, "")
-            shown = ", ".join(actions[:6]) + (" …" if len(actions) > 6 else "")
-            for ev in statement_evidence(view, mask or p.cat.all, f"grants {shown} {scope}".rstrip()):
-                evidence.append(
-                    Evidence(
-                        ev.summary,
-                        (*ev.facts, ("actions", tuple(actions)), ("scope", level)),
-                        ev.revision,
-                        ev.loc,
-                    )
-                )
+            ekey = f"impact-evidence:{trait_id}:{view.kind}"
+            if ekey not in view.permissions.derived:
+                view.permissions.derived[ekey] = _evidence(view, actions, level)
+            evidence.extend(view.permissions.derived[ekey])  # type: ignore[arg-type]
         if evidence:
             return TraitHit(
                 trait_id, tuple(evidence), frozenset({"conditional"}) if conditional_only else frozenset()
@@ -83,6 +68,20 @@ def impact_detect(trait_id: str, rule: Rule | Callable[[Permissions], list[str] 
         return None
 
     return detect
+
+
+def _evidence(view: RoleView, actions: list[str], level: str) -> list[Evidence]:
+    p = view.permissions
+    mask = 0
+    for a in actions:
+        mask |= p.cat.bit(a)
+    scope = {"broad": "on every resource", "scoped": "on some resources", "conditional": "under conditions"}
+    shown = ", ".join(actions[:6]) + (" …" if len(actions) > 6 else "")
+    what = f"grants {shown} {scope.get(level, '')}".rstrip()
+    return [
+        Evidence(ev.summary, (*ev.facts, ("actions", tuple(actions)), ("scope", level)), ev.revision, ev.loc)
+        for ev in statement_evidence(view, mask or p.cat.all, what)
+    ]
 
 
 def _apply(

@@ -131,6 +131,8 @@ def _listing(
 def image_evidence(use: ImageUse, listing: Listing, what: str) -> Evidence:
     container, revision = use.containers[0]
     names = ", ".join(sorted({c.name for c, _ in use.containers}))
+    if listing.count == 1:
+        what = what.replace("vulnerabilities", "vulnerability").replace("packages", "package")
     return Evidence(
         f"image {use.image} (container {names}): {listing.count} {what} ({listing.count_text}), "
         f"worst {listing.worst}",

@@ -14,15 +14,17 @@ def runs_as_root(user: str | None) -> bool:
 def _check(td: TaskDefinition) -> list[Evidence]:
     if td.is_windows:
         return []
+    root = [c for c in td.containers if runs_as_root(c.user)]
+    if not root:
+        return []
+    described = ", ".join(f"{c.name} ({'user not set' if not c.user else repr(c.user)})" for c in root)
     return [
         Evidence(
-            f"container {c.name} runs as {'root (user not set)' if not c.user else repr(c.user)}",
-            (("container", c.name), ("user", c.user)),
+            f"container{'s' if len(root) > 1 else ''} {described} run{'' if len(root) > 1 else 's'} as root",
+            (("containers", tuple(c.name for c in root)), ("users", tuple(c.user or "" for c in root))),
             td.label,
-            c.loc.child("user") if c.user else c.loc,
+            td.loc.child("containerDefinitions"),
         )
-        for c in td.containers
-        if runs_as_root(c.user)
     ]
 
 

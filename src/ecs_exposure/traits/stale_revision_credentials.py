@@ -13,7 +13,12 @@ def detect(target: Target):
             ID, "older revisions of the running families are not in the inputs (collect all revisions)"
         )
     evidence = [
-        ev for td in target.other_revisions for ev in (*environment_evidence(td), *outside_evidence(td))
+        ev
+        for td in target.other_revisions
+        for ev in (
+            *target.cached("plaintext-credentials", td, environment_evidence),
+            *target.cached("credentials-outside-environment", td, outside_evidence),
+        )
     ]
     if not evidence:
         return None

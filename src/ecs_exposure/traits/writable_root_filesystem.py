@@ -7,12 +7,17 @@ ID = "writable-root-filesystem"
 def _check(td: TaskDefinition) -> list[Evidence]:
     if td.is_windows:
         return []
+    names = tuple(c.name for c in td.containers if not c.readonly_root_filesystem)
+    if not names:
+        return []
+    plural = "s" if len(names) > 1 else ""
     return [
         Evidence(
-            f"container {c.name} has a writable root filesystem", (("container", c.name),), td.label, c.loc
+            f"container{plural} {', '.join(names)} ha{'ve' if plural else 's'} a writable root filesystem",
+            (("containers", names),),
+            td.label,
+            td.loc.child("containerDefinitions"),
         )
-        for c in td.containers
-        if not c.readonly_root_filesystem
     ]
 
 
