@@ -207,3 +207,17 @@ def test_traits_command(cli) -> None:
 
 def test_example_is_packaged() -> None:
     assert example_path().is_file()
+
+
+def test_skipped_files_are_noted(cli, tmp_path: Path) -> None:
+    (tmp_path / "infra").mkdir()
+    write(tmp_path / "infra" / "package.json", {"name": "x"})
+    write(tmp_path / "infra" / "tsconfig.json", {"compilerOptions": {}})
+    write(tmp_path / "infra" / "td.json", taskdef(container(privileged=True), revision=None))
+    r = cli("scan", "infra", "-f", "json", cwd=tmp_path)
+    assert r.code == 0  # a skipped file is not a problem
+    assert json.loads(r.out)["skipped"] == ["infra/package.json", "infra/tsconfig.json"]
+    assert r.err == (
+        "ecs-exposure: note: skipped infra/package.json and 1 more: JSON that is neither a task definition "
+        "nor a snapshot\n"
+    )

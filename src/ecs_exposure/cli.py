@@ -176,6 +176,14 @@ def example_path() -> Path:
 def _emit_issues(result: ScanResult) -> None:
     for issue in result.issues:
         print(f"ecs-exposure: {issue}", file=sys.stderr)
+    if result.notes:
+        first = result.notes[0].split(": skipped", 1)[0]
+        more = f" and {len(result.notes) - 1} more" if len(result.notes) > 1 else ""
+        print(
+            f"ecs-exposure: note: skipped {first}{more}: "
+            "JSON that is neither a task definition nor a snapshot",
+            file=sys.stderr,
+        )
 
 
 def _run_scan(args: argparse.Namespace) -> int:

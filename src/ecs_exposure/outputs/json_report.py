@@ -96,6 +96,7 @@ def report_dict(result: ScanResult) -> dict[str, Any]:
             "by_severity": by_severity,
             "unknown_traits": dict(result.unknown_traits),
         },
+        "skipped": [n.split(": skipped", 1)[0] for n in result.notes],
         "issues": [
             {"source": i.source, "path": i.path, "message": i.message, "api": i.api} for i in result.issues
         ],
