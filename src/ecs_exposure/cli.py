@@ -18,6 +18,9 @@ from .gcpause import paused_gc
 from .model import ScanResult, Severity
 from .outputs import FORMATS
 from .sources import load_paths
+from .sources.aws.cli import NoCredentials, collect_progress, format_stats, write_snapshot
+from .sources.aws.collector import CallStats, CollectConfig, collect
+from .sources.snapshot import load_snapshot
 from .sources.vulns import load_kev, load_vuln_file
 from .traits import registry
 from .traits.base import TraitSettings
@@ -40,6 +43,8 @@ examples:
   ecs-exposure scan taskdef.json infra/ --format json --output findings.json
   ecs-exposure scan snapshot.json.gz --fail-on high
   ecs-exposure scan taskdef.json --vulns trivy.json --vulns grype.json --kev kev.json
+  ecs-exposure collect --aws --region eu-west-1 --output estate.json.gz
+  ecs-exposure scan --aws --all-regions --role-arn arn:aws:iam::111122223333:role/audit --stats
 """
 
 
@@ -71,6 +76,54 @@ def _vuln_severity(text: str) -> str:
     if value not in ("CRITICAL", "HIGH", "MEDIUM", "LOW"):
         raise argparse.ArgumentTypeError("one of critical, high, medium, low")
     return value
+
+
+def _add_aws_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("live AWS (read-only)")
+    g.add_argument("--profile", help="AWS profile of the credentials to use")
+    g.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="region to read (repeatable; default: the profile's region)",
+    )
+    g.add_argument("--all-regions", action="store_true", help="every region enabled for the account")
+    g.add_argument(
+        "--role-arn",
+        action="append",
+        default=[],
+        metavar="ARN",
+        help="assume this role and read its account (repeatable: one account each)",
+    )
+    g.add_argument(
+        "--accounts-file",
+        type=Path,
+        metavar="FILE",
+        help="account ids, one a line (# comments), each read through --role-name",
+    )
+    g.add_argument(
+        "--role-name",
+        default="ecs-exposure-readonly",
+        metavar="NAME",
+        help="role assumed in each account of --accounts-file (default: ecs-exposure-readonly)",
+    )
+    g.add_argument(
+        "--endpoint-url", metavar="URL", help="send every AWS call here (a local moto server, a proxy)"
+    )
+    g.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        metavar="N",
+        help="parallel API calls per account (default: 8); botocore's adaptive retries pace them",
+    )
+    g.add_argument(
+        "--all-revisions",
+        action="store_true",
+        help="also read every revision of the families services run (for stale-revision-credentials)",
+    )
+    g.add_argument("--stats", action="store_true", help="print the API calls made, by kind, on stderr")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,6 +217,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
 
+    s.add_argument(
+        "--aws", action="store_true", help="collect a snapshot from AWS, then scan it (see 'collect')"
+    )
+    s.add_argument(
+        "--save-snapshot",
+        type=Path,
+        metavar="FILE",
+        help="with --aws: keep the collected snapshot (.json or .json.gz)",
+    )
+    _add_aws_options(s)
+
+    c = sub.add_parser(
+        "collect",
+        help="read an AWS estate into a snapshot (read-only)",
+        description="Read ECS, EC2, ELBv2, IAM, Inspector and ECR with read-only calls and write an "
+        "ecs-exposure/snapshot@1 file. Failed calls are recorded in the snapshot's errors (exit 3).",
+    )
+    c.add_argument("--aws", action="store_true", required=True, help="read from the AWS APIs")
+    c.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the snapshot to write (.json, or .json.gz to compress)",
+    )
+    _add_aws_options(c)
+
     t = sub.add_parser("traits", help="list the traits ecs-exposure detects")
     t.add_argument("-f", "--format", choices=("text", "markdown", "json"), default="text")
     return p
@@ -186,14 +267,97 @@ def _emit_issues(result: ScanResult) -> None:
         )
 
 
+def _collect_config(args: argparse.Namespace) -> CollectConfig | str:
+    roles = list(args.role_arn)
+    if args.accounts_file is not None:
+        try:
+            lines = args.accounts_file.read_text().splitlines()
+        except OSError as e:
+            return f"{args.accounts_file}: cannot read: {e.strerror}"
+        for n, line in enumerate(lines, 1):
+            account = line.split("#", 1)[0].strip()
+            if not account:
+                continue
+            if not (account.isdigit() and len(account) == 12):
+                return f"{args.accounts_file}:{n}: expected a 12-digit account id"
+            roles.append(f"arn:aws:iam::{account}:role/{args.role_name}")
+    if args.concurrency < 1:
+        return "--concurrency must be at least 1"
+    return CollectConfig(
+        profile=args.profile,
+        regions=tuple(args.region),
+        all_regions=args.all_regions,
+        role_arns=tuple(roles),
+        endpoint_url=args.endpoint_url,
+        concurrency=args.concurrency,
+        all_revisions=args.all_revisions,
+    )
+
+
+def _collect(args: argparse.Namespace) -> tuple[dict | None, int]:
+    """The snapshot collected from AWS, or None and an exit code."""
+    config = _collect_config(args)
+    if isinstance(config, str):
+        print(f"ecs-exposure: error: {config}", file=sys.stderr)
+        return None, EXIT_USAGE
+    stats = CallStats()
+    try:
+        with collect_progress(stats, enabled=sys.stderr.isatty()):
+            doc = collect(config, stats)
+    except NoCredentials as e:
+        print(f"ecs-exposure: error: {e}", file=sys.stderr)
+        return None, EXIT_USAGE
+    if args.stats:
+        print(format_stats(stats), file=sys.stderr, end="")
+    for note in doc.get("notes", []):
+        print(f"ecs-exposure: note: {note}", file=sys.stderr)
+    return doc, EXIT_OK
+
+
+def _write_snapshot(doc: dict, path: Path) -> bool:
+    try:
+        write_snapshot(doc, path)
+    except OSError as e:
+        print(f"ecs-exposure: {path}: cannot write: {e.strerror}", file=sys.stderr)
+        return False
+    print(
+        f"ecs-exposure: note: wrote {path}; snapshots may hold credentials from task definitions: "
+        "protect it like a secret",
+        file=sys.stderr,
+    )
+    return True
+
+
+def _run_collect(args: argparse.Namespace) -> int:
+    doc, code = _collect(args)
+    if doc is None:
+        return code
+    if not _write_snapshot(doc, args.output):
+        return EXIT_USAGE
+    for e in doc["errors"]:
+        where = "/".join(x for x in (e.get("account_id"), e.get("region")) if x) or "aws"
+        print(f"ecs-exposure: {where}: {e['api']} failed: {e['error']}", file=sys.stderr)
+    return EXIT_INCOMPLETE if doc["errors"] else EXIT_OK
+
+
 def _run_scan(args: argparse.Namespace) -> int:
     paths: list[Path] = list(args.paths)
     vulns: list[Path] = list(args.vulns)
     if args.example:
         paths.append(example_path())
         vulns.extend(sorted((example_path().parent / "vulns").glob("*.json")))
-    if not paths:
-        print("ecs-exposure: error: give at least one PATH, or --example", file=sys.stderr)
+    collected = None
+    if args.aws:
+        collected, code = _collect(args)
+        if collected is None:
+            return code
+        if args.save_snapshot is not None and not _write_snapshot(collected, args.save_snapshot):
+            return EXIT_USAGE
+    elif args.save_snapshot is not None:
+        print("ecs-exposure: error: --save-snapshot goes with --aws", file=sys.stderr)
+        return EXIT_USAGE
+    if not paths and collected is None:
+        print("ecs-exposure: error: give at least one PATH, --example, or --aws", file=sys.stderr)
         return EXIT_USAGE
     unknown = [t for t in args.trait if t not in registry()]
     if unknown:
@@ -208,6 +372,8 @@ def _run_scan(args: argparse.Namespace) -> int:
     settings = TraitSettings(args.epss_threshold, args.min_severity)
     with paused_gc():
         inventory = load_paths(paths)
+        if collected is not None:
+            inventory.merge(load_snapshot(collected, "aws"))
         for path in vulns:
             reports, issues = load_vuln_file(path)
             inventory.image_reports.extend(reports)
@@ -246,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        if args.command == "collect":
+            return _run_collect(args)
         if args.command == "traits":
             sys.stdout.write(
                 {"text": docs.traits_text, "markdown": docs.traits_markdown, "json": docs.traits_json}[
