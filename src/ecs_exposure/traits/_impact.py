@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from ..iam import Permissions
 from ..model import Evidence, TraitHit, TraitUnknown
 from ._iam import RoleView, role_views, statement_evidence
-from .base import Target
+from .base import Target, conclude
 
 
 @dataclass(frozen=True)
@@ -59,13 +59,8 @@ def impact_detect(trait_id: str, rule: Rule | Callable[[Permissions], list[str] 
             if ekey not in view.permissions.derived:
                 view.permissions.derived[ekey] = _evidence(view, actions, level)
             evidence.extend(view.permissions.derived[ekey])  # type: ignore[arg-type]
-        if evidence:
-            return TraitHit(
-                trait_id, tuple(evidence), frozenset({"conditional"}) if conditional_only else frozenset()
-            )
-        if unknown:
-            return TraitUnknown(trait_id, "; ".join(unknown))
-        return None
+        qualifiers = frozenset({"conditional"}) if conditional_only else frozenset()
+        return conclude(trait_id, evidence, unknown, qualifiers=qualifiers)
 
     return detect
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..model import Container, Evidence, TraitHit, TraitUnknown
 from ..model.vulns import SEVERITY_RANK, ImageReport, Vulnerability
-from .base import Target
+from .base import Target, conclude
 
 NO_SOURCE = (
     "no vulnerability data: give Trivy or Grype reports with --vulns, or a snapshot with Amazon Inspector "
@@ -173,10 +173,6 @@ def vuln_detect(
             elif cached:
                 listing, what = cached  # type: ignore[misc]
                 evidence.append(image_evidence(use, listing, what))
-        if evidence:
-            return TraitHit(trait_id, tuple(evidence), note="; ".join(unknown) or None)
-        if unknown:
-            return TraitUnknown(trait_id, "; ".join(dict.fromkeys(unknown)))
-        return None
+        return conclude(trait_id, evidence, unknown)
 
     return detect

@@ -1,6 +1,6 @@
-from ..model import Category, Evidence, TraitHit, TraitUnknown
+from ..model import Category, Evidence
 from ._iam import NEAR_ADMIN, RoleView, role_views, statement_evidence
-from .base import Target, TraitSpec
+from .base import Target, TraitSpec, conclude
 
 ID = "admin-access-role"
 
@@ -71,11 +71,7 @@ def detect(target: Target):
         if view.boundary_missing:
             notes.append(f"{view.kind} {view.role.name}: permissions boundary not in the inputs, not applied")
         evidence.extend(_evidence(view, level))
-    if evidence:
-        return TraitHit(ID, tuple(evidence), note="; ".join(notes + unknown) or None)
-    if unknown:
-        return TraitUnknown(ID, "; ".join(unknown))
-    return None
+    return conclude(ID, evidence, unknown, notes)
 
 
 TRAIT = TraitSpec(

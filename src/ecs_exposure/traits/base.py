@@ -99,6 +99,25 @@ def over_revisions(
     return TraitHit(trait_id, tuple(evidence), qualify(evidence) if qualify else frozenset(), note)
 
 
+def conclude(
+    trait_id: str,
+    evidence: Iterable[Evidence],
+    unknown: Iterable[str],
+    notes: Iterable[str] = (),
+    qualifiers: frozenset[str] = frozenset(),
+) -> Outcome:
+    """Present when anything was seen (noting what could not be decided), unknown when nothing was
+    seen but something could not be read, absent otherwise. Every detector ends here."""
+    evidence = tuple(dict.fromkeys(evidence))
+    reasons = list(dict.fromkeys(unknown))
+    if evidence:
+        note = "; ".join([*notes, *(f"not decided: {r}" for r in reasons)]) or None
+        return TraitHit(trait_id, evidence, qualifiers, note)
+    if reasons:
+        return TraitUnknown(trait_id, "; ".join(reasons))
+    return None
+
+
 def failed_api(errors: Iterable[object], prefixes: tuple[str, ...]) -> str | None:
     """The reason a collection is missing, when a recorded API error explains it."""
     for e in errors:

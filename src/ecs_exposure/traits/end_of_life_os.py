@@ -1,6 +1,6 @@
-from ..model import Category, Evidence, TraitHit, TraitUnknown
+from ..model import Category, Evidence
 from ._vulns import images
-from .base import Target, TraitSpec
+from .base import Target, TraitSpec, conclude
 
 ID = "end-of-life-os"
 
@@ -32,11 +32,7 @@ def detect(target: Target):
                 container.loc.child("image"),
             )
         )
-    if evidence:
-        return TraitHit(ID, tuple(evidence), note="; ".join(unknown) or None)
-    if unknown:
-        return TraitUnknown(ID, "; ".join(dict.fromkeys(unknown)))
-    return None
+    return conclude(ID, evidence, unknown)
 
 
 TRAIT = TraitSpec(

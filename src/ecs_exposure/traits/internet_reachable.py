@@ -1,4 +1,4 @@
-from ..model import Category, Deployment, Evidence, TraitHit, TraitUnknown
+from ..model import Category, Deployment, Evidence, TraitUnknown
 from ._network import (
     Found,
     awsvpc_deployments,
@@ -7,7 +7,7 @@ from ._network import (
     security_groups,
     subnet_internet_route,
 )
-from .base import Target, TraitSpec, failed_api
+from .base import Target, TraitSpec, conclude, failed_api
 
 ID = "internet-reachable"
 
@@ -124,12 +124,7 @@ def detect(target: Target):
         _direct_path(target, d, found)
     for d in svc.deployments:
         _load_balancer_path(target, d, found)
-    if found.evidence:
-        unique = tuple(dict.fromkeys(found.evidence))
-        return TraitHit(ID, unique, note=f"also: {'; '.join(found.unknown)}" if found.unknown else None)
-    if found.unknown:
-        return TraitUnknown(ID, "; ".join(found.unknown))
-    return None
+    return conclude(ID, found.evidence, found.unknown)
 
 
 TRAIT = TraitSpec(

@@ -1,6 +1,6 @@
-from ..model import Category, TraitHit, TraitUnknown
+from ..model import Category
 from ._network import Found, awsvpc_deployments, container_ports, open_rules, rule_evidence, security_groups
-from .base import Target, TraitSpec
+from .base import Target, TraitSpec, conclude
 
 ID = "open-security-group"
 
@@ -15,12 +15,7 @@ def detect(target: Target):
     for group in security_groups(target, group_ids, found):
         for rule in open_rules(group):
             found.evidence.append(rule_evidence(group, rule, ports))
-    if found.evidence:
-        note = f"also: {'; '.join(found.unknown)}" if found.unknown else None
-        return TraitHit(ID, tuple(found.evidence), note=note)
-    if found.unknown:
-        return TraitUnknown(ID, "; ".join(found.unknown))
-    return None
+    return conclude(ID, found.evidence, found.unknown)
 
 
 TRAIT = TraitSpec(

@@ -1,6 +1,6 @@
-from ..model import Category, Evidence, TraitHit, TraitUnknown
+from ..model import Category, Evidence
 from ._network import Found, awsvpc_deployments
-from .base import Target, TraitSpec
+from .base import Target, TraitSpec, conclude
 
 ID = "public-ip"
 
@@ -23,11 +23,7 @@ def detect(target: Target):
                     d.network.loc.child("assignPublicIp"),
                 )
             )
-    if found.evidence:
-        return TraitHit(ID, tuple(found.evidence))
-    if found.unknown:
-        return TraitUnknown(ID, "; ".join(found.unknown))
-    return None
+    return conclude(ID, found.evidence, found.unknown)
 
 
 TRAIT = TraitSpec(

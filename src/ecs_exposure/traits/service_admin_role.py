@@ -1,7 +1,7 @@
-from ..model import Category, Evidence, TraitHit, TraitUnknown
+from ..model import Category, Evidence
 from ._iam import role_views, statement_evidence
 from .admin_access_role import admin_level
-from .base import Target, TraitSpec
+from .base import Target, TraitSpec, conclude
 
 ID = "service-admin-role"
 
@@ -26,11 +26,7 @@ def detect(target: Target):
             unknown.append(
                 f"{view.kind} {view.role.name}: policy {', '.join(view.missing)} not in the inputs"
             )
-    if evidence:
-        return TraitHit(ID, tuple(evidence))
-    if unknown:
-        return TraitUnknown(ID, "; ".join(unknown))
-    return None
+    return conclude(ID, evidence, unknown)
 
 
 TRAIT = TraitSpec(
