@@ -254,6 +254,28 @@ def build_estate(url: str, services: int = 0) -> dict[str, str]:
         extra={"readonlyRootFilesystem": True, "user": "1000"},
     )
 
+    agent_td = ecs.register_task_definition(
+        family="agent",
+        networkMode="host",
+        pidMode="host",
+        ipcMode="host",
+        requiresCompatibilities=["EC2"],
+        volumes=[{"name": "sock", "host": {"sourcePath": "/var/run/docker.sock"}}],
+        containerDefinitions=[
+            {
+                "name": "agent",
+                "image": "public.ecr.aws/example/agent:3",
+                "memory": 128,
+                "privileged": True,
+                "command": ["agent", "--api-key=Zx81-not-a-real-key"],
+                "mountPoints": [
+                    {"sourceVolume": "sock", "containerPath": "/var/run/docker.sock", "readOnly": True}
+                ],
+                "linuxParameters": {"capabilities": {"add": ["SYS_ADMIN"]}},
+            }
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+
     lb = elb.create_load_balancer(
         Name="shop",
         Subnets=[public, public_b],
@@ -296,6 +318,13 @@ def build_estate(url: str, services: int = 0) -> dict[str, str]:
         launchType="FARGATE",
         networkConfiguration=network(private, sg_api, False),
         loadBalancers=[{"targetGroupArn": tg, "containerName": "api", "containerPort": 3000}],
+    )
+    ecs.create_service(
+        cluster="shop",
+        serviceName="agent",
+        taskDefinition=agent_td,
+        launchType="EC2",
+        schedulingStrategy="DAEMON",
     )
     for i in range(services):
         ecs.create_service(

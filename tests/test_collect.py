@@ -92,6 +92,20 @@ def test_collect_then_scan(moto_url: str, estate: dict) -> None:
     assert any("load balancer shop" in e.summary for e in api["internet-reachable"].evidence)
     assert isinstance(api.get("service-admin-role"), TraitHit)
     assert "open-security-group" not in api  # only the load balancer's group is open
+    agent = by["agent"]
+    for trait in (
+        "host-network-mode",
+        "host-pid-namespace",
+        "host-ipc-namespace",
+        "host-filesystem-mount",
+        "dangerous-capabilities",
+        "credentials-outside-environment",
+        "privileged-container",
+    ):
+        assert isinstance(agent.get(trait), TraitHit), trait
+    assert "internet-reachable" in agent["_unknown"]  # host network: the instance's, not collected
+    for trait in ("impact-full-control", "root-user", "writable-root-filesystem", "assumable-task-role"):
+        assert isinstance(web.get(trait), TraitHit), trait
     # only the revisions services run were read: the old one is unknown, not clean
     assert "stale-revision-credentials" in web["_unknown"]
 
@@ -105,7 +119,7 @@ def test_all_revisions_finds_stale_credentials(moto_url: str, estate: dict) -> N
 def test_snapshot_is_faithful_and_holds_what_it_read(moto_url: str, estate: dict) -> None:
     doc = collect(config(moto_url))
     region = doc["accounts"][0]["regions"][0]
-    assert {s["serviceName"] for s in region["ecs"]["services"]} == {"web", "api"}
+    assert {s["serviceName"] for s in region["ecs"]["services"]} == {"web", "api", "agent"}
     assert {g["GroupId"] for g in region["ec2"]["securityGroups"]} >= {estate["sg_web"]}
     assert region["elbv2"]["targetGroups"][0]["TargetGroupArn"] == estate["tg"]
     assert {r["RoleName"] for r in doc["accounts"][0]["iam"]["roles"]} == {"web-task", "api-task"}
@@ -119,9 +133,9 @@ def test_calls_are_batched(moto_url: str) -> None:
     doc = collect(config(moto_url), stats)
     assert doc["errors"] == []
     services = len(doc["accounts"][0]["regions"][0]["ecs"]["services"])
-    assert services == 27
+    assert services == 28
     assert stats.calls["ecs:DescribeServices"] == math.ceil(services / 10)
-    assert stats.calls["ecs:DescribeTaskDefinition"] == 2  # 27 services, 2 distinct revisions
+    assert stats.calls["ecs:DescribeTaskDefinition"] == 3  # 28 services, 3 distinct revisions
     assert stats.calls["iam:GetAccountAuthorizationDetails"] <= 2
     assert stats.calls["ec2:DescribeSecurityGroups"] == 1
     assert stats.calls["elasticloadbalancing:DescribeListeners"] == 1
@@ -245,7 +259,7 @@ def test_cli_collect_scan_and_stats(cli, moto_url: str, estate: dict, tmp_path: 
     assert json.loads(gzip.decompress(snap.read_bytes()))["format"] == "ecs-exposure/snapshot@1"
     r = cli("scan", str(snap), "-f", "json")
     names = {f["resource"]["name"] for f in json.loads(r.out)["findings"]}
-    assert {"web", "api"} <= names
+    assert {"web", "api", "agent"} <= names
     assert DB_PASSWORD not in r.out + r.err and OLD_TOKEN not in r.out + r.err  # the report never holds them
     saved = tmp_path / "saved.json"
     r = cli(
@@ -292,7 +306,11 @@ def test_multi_account_through_assumed_roles(moto_url: str, estate: dict) -> Non
     )
     assert [a["account_id"] for a in doc["accounts"]] == ["123456789012", other]
     assert stats.calls["sts:AssumeRole"] == 2
-    assert {s["serviceName"] for s in doc["accounts"][0]["regions"][0]["ecs"]["services"]} == {"web", "api"}
+    assert {s["serviceName"] for s in doc["accounts"][0]["regions"][0]["ecs"]["services"]} == {
+        "web",
+        "api",
+        "agent",
+    }
     assert doc["accounts"][1]["regions"][0]["ecs"]["services"] == []  # moto keeps each account apart
 
 
@@ -322,3 +340,12 @@ def test_cli_accounts_file(cli, moto_url: str, estate: dict, tmp_path: Path) -> 
     accounts.write_text("12345\n")
     r = cli("collect", "--aws", "--accounts-file", str(accounts), "-o", str(out))
     assert r.code == 2 and "accounts.txt:1: expected a 12-digit account id" in r.err
+
+
+def test_all_regions(moto_url: str, estate: dict) -> None:
+    stats = CallStats()
+    doc = collect(CollectConfig(regions=(REGION,), all_regions=True, endpoint_url=moto_url), stats)
+    regions = [r["region"] for r in doc["accounts"][0]["regions"]]
+    assert len(regions) > 10 and REGION in regions and regions == sorted(regions)
+    assert stats.calls["ec2:DescribeRegions"] == 1
+    assert doc["errors"] == []
