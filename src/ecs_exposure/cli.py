@@ -12,11 +12,15 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+import orjson
+
 from . import __version__, docs
 from .engine import ScanOptions, scan, worst
 from .gcpause import paused_gc
 from .model import ScanResult, Severity
 from .outputs import FORMATS
+from .outputs import plans as plans_output
+from .remediation import FixOptions, plans
 from .sources import load_paths
 from .sources.aws.cli import NoCredentials, collect_progress, format_stats, write_snapshot
 from .sources.aws.collector import CallStats, CollectConfig, collect
@@ -245,6 +249,73 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_aws_options(c)
 
+    f = sub.add_parser(
+        "fix",
+        help="plan the fix of each finding (dry run: prints what would change)",
+        description="Plan the fixes the reference model recommends: new task definition revisions, "
+        "service updates, security-group and IAM changes, as data. Nothing is changed in AWS.",
+    )
+    f.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="task definitions and snapshots, as for scan"
+    )
+    f.add_argument("--example", action="store_true", help="plan fixes for the built-in example estate")
+    f.add_argument(
+        "--finding", action="append", default=[], metavar="ID", help="only this finding (repeatable)"
+    )
+    f.add_argument(
+        "--service",
+        action="append",
+        default=[],
+        metavar="ARN",
+        help="only this resource, by ARN or name (repeatable)",
+    )
+    f.add_argument(
+        "--trait", action="append", default=[], metavar="ID", help="only fix this trait (repeatable)"
+    )
+    f.add_argument("-f", "--format", choices=("text", "json", "commands"), default="text")
+    f.add_argument(
+        "--write-dir",
+        type=Path,
+        metavar="DIR",
+        help="write each new revision as a register-task-definition --cli-input-json file",
+    )
+    f.add_argument(
+        "--keep-privileged",
+        action="store_true",
+        help="keep privileged containers, with a read-only root filesystem",
+    )
+    f.add_argument(
+        "--read-only-mounts", action="store_true", help="keep host mounts read-only instead of removing them"
+    )
+    f.add_argument(
+        "--network-mode",
+        choices=("awsvpc", "bridge"),
+        default="awsvpc",
+        help="replacement for networkMode host (default: awsvpc)",
+    )
+    f.add_argument(
+        "--allow-cidr",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="source allowed instead of 0.0.0.0/0 (repeatable)",
+    )
+    f.add_argument(
+        "--allow-sg",
+        action="append",
+        default=[],
+        metavar="SG",
+        help="security group allowed instead of 0.0.0.0/0, e.g. the load balancer's (repeatable)",
+    )
+    f.add_argument("--force", action="store_true", help="also change security groups other services share")
+    f.add_argument(
+        "--secret-name-template",
+        default="ecs/{family}/{container}/{name}",
+        metavar="TEMPLATE",
+        help="name of each secret made from a plaintext credential",
+    )
+    f.add_argument("--vulns", action="append", default=[], type=Path, metavar="FILE", help=argparse.SUPPRESS)
+
     t = sub.add_parser("traits", help="list the traits ecs-exposure detects")
     t.add_argument("-f", "--format", choices=("text", "markdown", "json"), default="text")
     return p
@@ -340,6 +411,58 @@ def _run_collect(args: argparse.Namespace) -> int:
     return EXIT_INCOMPLETE if doc["errors"] else EXIT_OK
 
 
+def _run_fix(args: argparse.Namespace) -> int:
+    paths: list[Path] = list(args.paths) + ([example_path()] if args.example else [])
+    if not paths:
+        print("ecs-exposure: error: give at least one PATH, or --example", file=sys.stderr)
+        return EXIT_USAGE
+    options = FixOptions(
+        keep_privileged=args.keep_privileged,
+        read_only_mounts=args.read_only_mounts,
+        network_mode=args.network_mode,
+        allow_cidrs=tuple(args.allow_cidr),
+        allow_sgs=tuple(args.allow_sg),
+        force_shared_groups=args.force,
+        secret_name_template=args.secret_name_template,
+    )
+    with paused_gc():
+        inventory = load_paths(paths)
+        result = scan(inventory)
+        found = plans(
+            inventory,
+            result,
+            options,
+            set(args.finding) or None,
+            set(args.service) or None,
+            set(args.trait) or None,
+            args.write_dir,
+        )
+    if args.write_dir is not None:
+        args.write_dir.mkdir(parents=True, exist_ok=True)
+        for p in found:
+            if p.new_revision is None:
+                continue
+            if any("credentials-outside-environment" in n for n in p.notes):
+                print(
+                    f"ecs-exposure: note: {p.resource}: new revision not written, it would still hold a "
+                    "credential (fix its command, labels or secret references by hand)",
+                    file=sys.stderr,
+                )
+                continue
+            target = args.write_dir / f"{p.new_revision.get('family')}.json"
+            target.write_bytes(
+                orjson.dumps(p.new_revision, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+            )
+    if args.format == "json":
+        sys.stdout.buffer.write(plans_output.render_json(found))
+    elif args.format == "commands":
+        sys.stdout.write("".join(c + "\n" for p in found for c in p.commands))
+    else:
+        sys.stdout.write(plans_output.render_text(found))
+    _emit_issues(result)
+    return EXIT_OK if result.complete else EXIT_INCOMPLETE
+
+
 def _run_scan(args: argparse.Namespace) -> int:
     paths: list[Path] = list(args.paths)
     vulns: list[Path] = list(args.vulns)
@@ -412,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        if args.command == "fix":
+            return _run_fix(args)
         if args.command == "collect":
             return _run_collect(args)
         if args.command == "traits":
