@@ -66,6 +66,20 @@ def _error(handler: BaseHTTPRequestHandler, body: bytes, code: str, status: int)
     return status, {"Content-Type": "text/xml"}, xml.encode()
 
 
+def _completed_rollout(payload: bytes) -> bytes:
+    doc = json.loads(payload)
+    for svc in doc.get("services", []):
+        svc["deployments"] = [
+            {
+                "id": "ecs-svc/rolled",
+                "status": "PRIMARY",
+                "taskDefinition": svc["taskDefinition"],
+                "rolloutState": "COMPLETED",
+            }
+        ]
+    return json.dumps(doc).encode()
+
+
 @dataclass
 class Faults:
     deny: set[str] = field(default_factory=set)  # operations answered AccessDenied
@@ -75,9 +89,12 @@ class Faults:
 
 
 class FaultProxy:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, complete_rollouts: bool = False) -> None:
         self.upstream = upstream
         self.faults = Faults()
+        # moto's UpdateService changes taskDefinition but never the deployments, as if no rollout
+        # ever finished; with this the proxy answers DescribeServices as AWS does once it has
+        self.complete_rollouts = complete_rollouts
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -113,7 +130,10 @@ class FaultProxy:
                         req.add_header(k, v)
                 try:
                     with urllib.request.urlopen(req, timeout=30) as resp:
-                        self._reply(resp.status, dict(resp.headers), resp.read())
+                        payload = resp.read()
+                        if op == "DescribeServices" and proxy.complete_rollouts:
+                            payload = _completed_rollout(payload)
+                        self._reply(resp.status, dict(resp.headers), payload)
                 except urllib.error.HTTPError as e:
                     self._reply(e.code, dict(e.headers), e.read())
 

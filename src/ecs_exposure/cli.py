@@ -8,7 +8,10 @@ input could not be read, a snapshot records failed API calls, or a detector fail
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
+import time
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from .model import ScanResult, Severity
 from .outputs import FORMATS
 from .outputs import plans as plans_output
 from .remediation import FixOptions, plans
+from .remediation.apply import Applier, ApplyError, Journal, rollback
 from .sources import load_paths
 from .sources.aws.cli import NoCredentials, collect_progress, format_stats, write_snapshot
 from .sources.aws.collector import CallStats, CollectConfig, collect
@@ -314,7 +318,30 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TEMPLATE",
         help="name of each secret made from a plaintext credential",
     )
-    f.add_argument("--vulns", action="append", default=[], type=Path, metavar="FILE", help=argparse.SUPPRESS)
+    f.add_argument("--aws", action="store_true", help="read the estate live from AWS (needed to --apply)")
+    f.add_argument(
+        "--apply",
+        action="store_true",
+        help="make the changes in AWS (with --aws); the default is a dry run that only prints the plan",
+    )
+    f.add_argument(
+        "--apply-iam",
+        action="store_true",
+        help="with --apply: also narrow IAM policies (detach AdministratorAccess, remove wildcard "
+        "statements); without it IAM changes are only printed",
+    )
+    f.add_argument(
+        "--journal",
+        type=Path,
+        metavar="FILE",
+        help="where --apply records every change and its undo (default: ecs-exposure-journal-TIME.json)",
+    )
+    _add_aws_options(f)
+
+    rb = sub.add_parser("rollback", help="undo the changes a 'fix --apply' journal records")
+    rb.add_argument("journal", type=Path, metavar="JOURNAL")
+    rb.add_argument("--profile", help="AWS profile of the credentials to use")
+    rb.add_argument("--endpoint-url", metavar="URL", help="send every AWS call here")
 
     t = sub.add_parser("traits", help="list the traits ecs-exposure detects")
     t.add_argument("-f", "--format", choices=("text", "markdown", "json"), default="text")
@@ -413,8 +440,8 @@ def _run_collect(args: argparse.Namespace) -> int:
 
 def _run_fix(args: argparse.Namespace) -> int:
     paths: list[Path] = list(args.paths) + ([example_path()] if args.example else [])
-    if not paths:
-        print("ecs-exposure: error: give at least one PATH, or --example", file=sys.stderr)
+    if not paths and not args.aws:
+        print("ecs-exposure: error: give at least one PATH, --example, or --aws", file=sys.stderr)
         return EXIT_USAGE
     options = FixOptions(
         keep_privileged=args.keep_privileged,
@@ -425,8 +452,20 @@ def _run_fix(args: argparse.Namespace) -> int:
         force_shared_groups=args.force,
         secret_name_template=args.secret_name_template,
     )
+    if args.apply and not args.aws:
+        print(
+            "ecs-exposure: error: --apply needs --aws: fixes are applied to the live estate", file=sys.stderr
+        )
+        return EXIT_USAGE
+    collected = None
+    if args.aws:
+        collected, code = _collect(args)
+        if collected is None:
+            return code
     with paused_gc():
         inventory = load_paths(paths)
+        if collected is not None:
+            inventory.merge(load_snapshot(copy.deepcopy(collected), "aws"))
         result = scan(inventory)
         found = plans(
             inventory,
@@ -436,6 +475,7 @@ def _run_fix(args: argparse.Namespace) -> int:
             set(args.service) or None,
             set(args.trait) or None,
             args.write_dir,
+            {"aws": collected} if collected is not None else None,
         )
     if args.write_dir is not None:
         args.write_dir.mkdir(parents=True, exist_ok=True)
@@ -460,7 +500,90 @@ def _run_fix(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(plans_output.render_text(found))
     _emit_issues(result)
+    if args.apply:
+        return _apply(args, found, collected or {})
     return EXIT_OK if result.complete else EXIT_INCOMPLETE
+
+
+def _region_clients(args: argparse.Namespace) -> Callable[[str | None], dict]:
+    import boto3
+
+    session = boto3.Session(profile_name=args.profile)
+    cache: dict[str | None, dict] = {}
+
+    def clients(region: str | None) -> dict:
+        if region not in cache:
+            cache[region] = {
+                n: session.client(
+                    n, region_name=region or session.region_name, endpoint_url=args.endpoint_url
+                )
+                for n in ("ecs", "ec2", "iam", "secretsmanager")
+            }
+        return cache[region]
+
+    return clients
+
+
+def _apply(args: argparse.Namespace, found: list, collected: dict) -> int:
+    if not found:
+        print("ecs-exposure: nothing to apply", file=sys.stderr)
+        return EXIT_OK
+    journal_path = args.journal or Path(f"ecs-exposure-journal-{time.strftime('%Y%m%dT%H%M%S')}.json")
+    journal = Journal(journal_path)
+    clients = _region_clients(args)
+    services = {
+        s.get("serviceArn"): s
+        for a in collected.get("accounts", [])
+        for r in a.get("regions", [])
+        for s in (r.get("ecs") or {}).get("services") or []
+    }
+    task_defs = {
+        t.get("taskDefinitionArn"): t
+        for a in collected.get("accounts", [])
+        for r in a.get("regions", [])
+        for t in (r.get("ecs") or {}).get("taskDefinitions") or []
+    }
+    for plan in found:
+        region = plan.resource_uid.split(":")[3] if plan.resource_uid.startswith("arn:") else None
+        applier = Applier(clients(region), journal, region or "", apply_iam=args.apply_iam)
+        try:
+            applier.apply(plan, task_defs.get(plan.task_definition_arn), services.get(plan.resource_uid))
+        except ApplyError as e:
+            for line in applier.log:
+                print(f"ecs-exposure: applied: {line}", file=sys.stderr)
+            print(
+                f"ecs-exposure: error: {e}; stopped. Undo what was done with: ecs-exposure rollback "
+                f"{journal_path}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        for line in applier.log:
+            print(f"ecs-exposure: applied: {line}", file=sys.stderr)
+    journal.save()
+    print(
+        f"ecs-exposure: journal written to {journal_path} (undo with: ecs-exposure rollback {journal_path})",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _run_rollback(args: argparse.Namespace) -> int:
+    try:
+        journal = Journal.load(args.journal)
+    except (OSError, ValueError) as e:
+        print(
+            f"ecs-exposure: {args.journal}: cannot read the journal ({e.__class__.__name__})", file=sys.stderr
+        )
+        return EXIT_USAGE
+    try:
+        done = rollback(journal, _region_clients(args))
+    except ApplyError as e:
+        print(f"ecs-exposure: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    for line in done:
+        print(f"ecs-exposure: {line}", file=sys.stderr)
+    print(f"ecs-exposure: rolled back {len(done)} change{'s' if len(done) != 1 else ''}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _run_scan(args: argparse.Namespace) -> int:
@@ -535,6 +658,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        if args.command == "rollback":
+            return _run_rollback(args)
         if args.command == "fix":
             return _run_fix(args)
         if args.command == "collect":

@@ -31,8 +31,8 @@ __all__ = ["REVIEW", "SAFE", "Change", "FixOptions", "Plan", "plans"]
 class _Documents:
     """The task definitions' own JSON, re-read from the files the scan read (one read per file)."""
 
-    def __init__(self) -> None:
-        self._docs: dict[str, Any] = {}
+    def __init__(self, documents: dict[str, Any] | None = None) -> None:
+        self._docs: dict[str, Any] = dict(documents or {})
 
     def at(self, loc: Loc) -> dict[str, Any] | None:
         if loc.file not in self._docs:
@@ -69,9 +69,12 @@ def plans(
     resources: set[str] | None = None,
     traits: set[str] | None = None,
     write_dir: Path | None = None,
+    documents: dict[str, Any] | None = None,
 ) -> list[Plan]:
+    """One plan per finding with something to fix. ``documents`` maps a source name to a document
+    already in memory (a live collection), read instead of a file."""
     by_uid: dict[str, Target] = {t.resource.uid: t for t in targets(inv)}
-    docs = _Documents()
+    docs = _Documents(documents)
     shared = _shared_groups(inv)
     out = []
     for finding in result.findings:
@@ -81,10 +84,17 @@ def plans(
             continue
         target = by_uid.get(finding.resource.uid)
         hits = {h.trait_id: h for h in finding.hits if not traits or h.trait_id in traits}
-        plan = Plan(finding.id, finding.resource.name, finding.resource.type)
+        plan = Plan(
+            finding.id,
+            finding.resource.name,
+            finding.resource.type,
+            resource_uid=finding.resource.uid,
+            cluster_arn=finding.resource.cluster_arn,
+        )
         new_td = None
         if target is not None and target.task_definitions:
             td = target.task_definitions[0]
+            plan.task_definition_arn = td.arn
             described = docs.at(td.loc)
             if described is None:
                 plan.notes.append(

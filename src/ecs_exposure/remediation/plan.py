@@ -53,6 +53,7 @@ class Change:
     safety: str  # SAFE or REVIEW
     permissions: tuple[str, ...] = ()  # IAM actions needed to apply it
     side_effects: tuple[str, ...] = ()  # what to check after
+    step: dict[str, Any] | None = None  # what --apply does (None: advice, or part of the new revision)
 
 
 @dataclass
@@ -75,6 +76,10 @@ class Plan:
     new_revision: dict[str, Any] | None = None  # register-task-definition --cli-input-json input
     commands: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # what --apply needs to find the live resources
+    resource_uid: str = ""
+    cluster_arn: str | None = None
+    task_definition_arn: str | None = None  # the revision the new one is made from
 
 
 def registration_input(described: dict[str, Any]) -> dict[str, Any]:
@@ -293,6 +298,7 @@ def _move_credentials(
             )
             names.append(name)
             secrets.append({"name": var, "valueFrom": name})
+            step = {"op": "create_secret", "container": c.get("name"), "variable": var, "name": name}
             changes.append(
                 Change(
                     "plaintext-credentials",
@@ -304,6 +310,7 @@ def _move_credentials(
                     SAFE,
                     ("secretsmanager:CreateSecret", "ecs:RegisterTaskDefinition"),
                     ("rotate the credential: old revisions still hold it in plaintext",),
+                    step,
                 )
             )
     if names:
@@ -334,6 +341,14 @@ def _move_credentials(
                 policy,
                 SAFE,
                 ("iam:PutRolePolicy", *(("iam:CreateRole",) if created else ())),
+                (),
+                {
+                    "op": "put_role_policy",
+                    "role": role.rsplit("/", 1)[-1],
+                    "policy_name": "ecs-exposure-secrets",
+                    "document": policy,
+                    "create_role": created,
+                },
             )
         )
     return changes
@@ -363,6 +378,7 @@ def service_changes(
                 SAFE,
                 ("ecs:UpdateService",),
                 ("a rolling deployment starts; roll back with the previous revision",),
+                {"op": "update_service", "new_revision": True},
             )
         )
     if "public-ip" in hits:
@@ -379,6 +395,7 @@ def service_changes(
                     "tasks then need a NAT gateway or VPC endpoints for egress (ECR, logs, secrets)",
                     "ingress must come through a load balancer",
                 ),
+                {"op": "update_service", "disable_public_ip": True},
             )
         )
     if "open-security-group" in hits:
@@ -413,6 +430,12 @@ def service_changes(
                         if not replacement
                         else ()
                     ),
+                    {
+                        "op": "replace_ingress",
+                        "group": group,
+                        "rule": rule,
+                        "allow": [*options.allow_cidrs, *options.allow_sgs],
+                    },
                 )
             )
     for trait in ("admin-access-role", "service-admin-role"):
@@ -433,6 +456,12 @@ def service_changes(
                         REVIEW,
                         ("iam:DetachRolePolicy", "iam:PutRolePolicy"),
                         ("anything the service did with these permissions stops working",),
+                        {
+                            "op": "narrow_policy",
+                            "role": role.rsplit("/", 1)[-1],
+                            "policy": policy,
+                            "statement": evidence_fact(ev, "statement"),
+                        },
                     )
                 )
     for trait in (
