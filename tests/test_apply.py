@@ -185,3 +185,38 @@ def test_rollback_bad_journal(cli, tmp_path: Path) -> None:
     (tmp_path / "j.json").write_text("{}")
     r = cli("rollback", str(tmp_path / "j.json"))
     assert r.code == 2 and "cannot read the journal" in r.err
+
+
+def test_apply_fixes_the_host_level_traits(cli, moto_url: str, estate: dict, tmp_path: Path) -> None:
+    r = cli(
+        "fix",
+        *aws(moto_url),
+        "--service",
+        "agent",
+        "--apply",
+        "--network-mode",
+        "bridge",
+        "--journal",
+        str(tmp_path / "j.json"),
+    )
+    assert r.code == 0, r.err
+    with FaultProxy(moto_url, complete_rollouts=True) as after:
+        remaining = traits_of(cli, after.url, "agent")
+    for fixed in (
+        "privileged-container",
+        "host-network-mode",
+        "host-pid-namespace",
+        "host-ipc-namespace",
+        "host-filesystem-mount",
+        "dangerous-capabilities",
+    ):
+        assert fixed not in remaining, fixed
+    assert "credentials-outside-environment" in remaining  # a credential in the command is fixed by hand
+    td = client(moto_url, "ecs").describe_task_definition(
+        taskDefinition=web_service_named(moto_url, "agent")["taskDefinition"]
+    )["taskDefinition"]
+    assert td["networkMode"] == "bridge" and "pidMode" not in td and td.get("volumes") == []
+
+
+def web_service_named(url: str, name: str) -> dict:
+    return client(url, "ecs").describe_services(cluster="shop", services=[name])["services"][0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -219,3 +220,38 @@ def test_revision_still_holding_a_credential_is_not_written(cli, tmp_path: Path)
     assert "app: new revision not written, it would still hold a credential" in r.err
     assert not list((tmp_path / "out").glob("*.json"))
     assert SECRET not in r.out + r.err
+
+
+def test_host_to_awsvpc_needs_subnets() -> None:
+    doc = snapshot(services=[service("a", network=False)], task_definitions=[taskdef(networkMode="host")])
+    inv = load(copy.deepcopy(doc))  # the loader frees what it models
+    [plan] = plans(inv, scan(inv), FixOptions(), documents={"fixture.json": doc})
+    assert any("--subnet" in n for n in plan.notes)
+    [plan] = plans(
+        inv,
+        scan(inv),
+        FixOptions(subnets=("subnet-1",), security_groups=("sg-1",)),
+        documents={"fixture.json": doc},
+    )
+    [update] = [c.step for c in plan.changes if c.step and c.step.get("new_revision")]
+    assert update["awsvpc"] == {
+        "subnets": ["subnet-1"],
+        "securityGroups": ["sg-1"],
+        "assignPublicIp": "DISABLED",
+    }
+    [plan] = plans(inv, scan(inv), FixOptions(network_mode="bridge"), documents={"fixture.json": doc})
+    assert plan.new_revision["networkMode"] == "bridge" and not any("--subnet" in n for n in plan.notes)
+
+
+def test_iam_fix_is_advice_with_commands() -> None:
+    from builders import ROLE, role
+
+    doc = snapshot(
+        task_definitions=[taskdef(taskRoleArn=f"{ROLE}/task")],
+        roles=[role("task", managed=("arn:aws:iam::aws:policy/AdministratorAccess",))],
+    )
+    inv = load(doc)
+    [plan] = plans(inv, scan(inv), FixOptions(), documents={"fixture.json": doc})
+    [change] = [c for c in plan.changes if c.trait == "admin-access-role"]
+    assert change.safety == "needs-review" and "unknown to ecs-exposure" in change.action
+    assert any(c.startswith("aws iam detach-role-policy --role-name task") for c in plan.commands)

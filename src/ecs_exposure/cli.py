@@ -313,6 +313,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     f.add_argument("--force", action="store_true", help="also change security groups other services share")
     f.add_argument(
+        "--subnet",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="subnet for a service moved from networkMode host to awsvpc (repeatable)",
+    )
+    f.add_argument(
+        "--security-group",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="security group for a service moved from networkMode host to awsvpc (repeatable)",
+    )
+    f.add_argument(
         "--secret-name-template",
         default="ecs/{family}/{container}/{name}",
         metavar="TEMPLATE",
@@ -450,6 +464,8 @@ def _run_fix(args: argparse.Namespace) -> int:
         allow_cidrs=tuple(args.allow_cidr),
         allow_sgs=tuple(args.allow_sg),
         force_shared_groups=args.force,
+        subnets=tuple(args.subnet),
+        security_groups=tuple(args.security_group),
         secret_name_template=args.secret_name_template,
     )
     if args.apply and not args.aws:

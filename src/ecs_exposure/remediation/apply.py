@@ -192,9 +192,12 @@ class Applier:
             )
             self.log.append(f"registered {new_arn.rsplit('/', 1)[-1]}")
         update: dict[str, Any] = {}
-        if new_arn and any(s["op"] == "update_service" and s.get("new_revision") for s in steps):
-            update["taskDefinition"] = new_arn
         network = (service or {}).get("networkConfiguration")
+        for s in steps:
+            if new_arn and s["op"] == "update_service" and s.get("new_revision"):
+                update["taskDefinition"] = new_arn
+                if s.get("awsvpc") and not network:
+                    update["networkConfiguration"] = {"awsvpcConfiguration": s["awsvpc"]}
         if any(s["op"] == "update_service" and s.get("disable_public_ip") for s in steps) and network:
             update["networkConfiguration"] = {
                 "awsvpcConfiguration": {**network["awsvpcConfiguration"], "assignPublicIp": "DISABLED"}

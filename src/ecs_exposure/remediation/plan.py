@@ -65,6 +65,8 @@ class FixOptions:
     allow_sgs: tuple[str, ...] = ()
     force_shared_groups: bool = False
     secret_name_template: str = "ecs/{family}/{container}/{name}"
+    subnets: tuple[str, ...] = ()  # for a service moved from networkMode host to awsvpc
+    security_groups: tuple[str, ...] = ()
 
 
 @dataclass
@@ -357,6 +359,17 @@ def _move_credentials(
 # --------------------------------------------------------------------------- service, network, IAM
 
 
+def _awsvpc(hits: dict[str, TraitHit], options: FixOptions) -> dict[str, Any] | None:
+    """The network configuration a service needs once its revision moves from host to awsvpc."""
+    if "host-network-mode" not in hits or options.network_mode != "awsvpc":
+        return None
+    return {
+        "subnets": list(options.subnets),
+        "securityGroups": list(options.security_groups),
+        "assignPublicIp": "DISABLED",
+    }
+
+
 def service_changes(
     finding: ExposureFinding,
     hits: dict[str, TraitHit],
@@ -367,6 +380,11 @@ def service_changes(
     changes: list[Change] = []
     notes: list[str] = []
     name = finding.resource.name
+    if new_revision and _awsvpc(hits, options) is not None and not options.subnets:
+        notes.append(
+            "networkMode host → awsvpc: the service needs subnets and security groups "
+            "(--subnet, --security-group), or choose --network-mode bridge"
+        )
     if new_revision:
         changes.append(
             Change(
@@ -378,7 +396,7 @@ def service_changes(
                 SAFE,
                 ("ecs:UpdateService",),
                 ("a rolling deployment starts; roll back with the previous revision",),
-                {"op": "update_service", "new_revision": True},
+                {"op": "update_service", "new_revision": True, "awsvpc": _awsvpc(hits, options)},
             )
         )
     if "public-ip" in hits:
@@ -523,6 +541,19 @@ def aws_cli_commands(plan: Plan, cluster: str | None, write_dir: str | None) -> 
                 f"aws ecs update-service --cluster {cluster or '<cluster>'} --service {plan.resource} "
                 + " ".join(args)
             )
+    for ch in plan.changes:
+        step = ch.step or {}
+        if step.get("op") == "narrow_policy":
+            if str(step["policy"]).startswith("arn:"):
+                out.append(
+                    f"aws iam detach-role-policy --role-name {step['role']} --policy-arn {step['policy']}"
+                    "  # needs review: attach a policy with only the actions the service uses"
+                )
+            else:
+                out.append(
+                    f"aws iam get-role-policy --role-name {step['role']} --policy-name {step['policy']}"
+                    f"  # then remove statement {step['statement']} and put-role-policy the rest"
+                )
     for ch in plan.changes:
         if ch.trait == "open-security-group" and isinstance(ch.before, dict):
             r = ch.before
