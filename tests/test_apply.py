@@ -29,8 +29,8 @@ def client(url: str, name: str):
     return boto3.client(name, region_name=REGION, endpoint_url=url)
 
 
-def web_service(url: str) -> dict:
-    return client(url, "ecs").describe_services(cluster="shop", services=["web"])["services"][0]
+def web_service(url: str, name: str = "web") -> dict:
+    return client(url, "ecs").describe_services(cluster="shop", services=[name])["services"][0]
 
 
 def ingress(url: str, group: str) -> list:
@@ -213,10 +213,6 @@ def test_apply_fixes_the_host_level_traits(cli, moto_url: str, estate: dict, tmp
         assert fixed not in remaining, fixed
     assert "credentials-outside-environment" in remaining  # a credential in the command is fixed by hand
     td = client(moto_url, "ecs").describe_task_definition(
-        taskDefinition=web_service_named(moto_url, "agent")["taskDefinition"]
+        taskDefinition=web_service(moto_url, "agent")["taskDefinition"]
     )["taskDefinition"]
     assert td["networkMode"] == "bridge" and "pidMode" not in td and td.get("volumes") == []
-
-
-def web_service_named(url: str, name: str) -> dict:
-    return client(url, "ecs").describe_services(cluster="shop", services=[name])["services"][0]

@@ -15,6 +15,8 @@ from typing import Any
 
 from ..model import ExposureFinding, TraitHit
 from ..traits.base import evidence_fact
+from ..traits.dangerous_capabilities import DANGEROUS as DANGEROUS_CAPABILITIES
+from ..traits.dangerous_capabilities import normalise as normalise_capability
 
 SAFE, REVIEW = "safe", "needs-review"
 
@@ -30,17 +32,6 @@ DESCRIBE_ONLY = (
     "deregisteredAt",
     "deleteRequestedAt",
 )
-DANGEROUS_CAPS = {
-    "ALL",
-    "SYS_ADMIN",
-    "SYS_MODULE",
-    "SYS_PTRACE",
-    "SYS_RAWIO",
-    "DAC_READ_SEARCH",
-    "NET_ADMIN",
-    "BPF",
-    "PERFMON",
-}
 
 
 @dataclass(frozen=True)
@@ -232,7 +223,7 @@ def fix_task_definition(
         for c in _containers(td):
             linux = c.get("linuxParameters") or {}
             caps = (linux.get("capabilities") or {}).get("add") or []
-            bad = [x for x in caps if x.upper().removeprefix("CAP_") in DANGEROUS_CAPS]
+            bad = [x for x in caps if normalise_capability(x) in DANGEROUS_CAPABILITIES]
             if bad:
                 linux["capabilities"]["add"] = [x for x in caps if x not in bad]
                 changes.append(

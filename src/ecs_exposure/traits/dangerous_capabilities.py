@@ -17,7 +17,8 @@ DANGEROUS = {
 ESCAPE = {"ALL", "SYS_ADMIN", "SYS_MODULE"}  # raise impact to High
 
 
-def _norm(cap: str) -> str:
+def normalise(cap: str) -> str:
+    """``cap_sys_admin`` → ``SYS_ADMIN``: ECS accepts both spellings."""
     cap = cap.strip().upper()
     return cap[4:] if cap.startswith("CAP_") else cap
 
@@ -25,7 +26,7 @@ def _norm(cap: str) -> str:
 def _check(td: TaskDefinition) -> list[Evidence]:
     out = []
     for c in td.containers:
-        caps = sorted({_norm(x) for x in c.capabilities_add} & DANGEROUS)
+        caps = sorted({normalise(x) for x in c.capabilities_add} & DANGEROUS)
         if caps:
             out.append(
                 Evidence(
