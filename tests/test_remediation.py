@@ -255,3 +255,31 @@ def test_iam_fix_is_advice_with_commands() -> None:
     [change] = [c for c in plan.changes if c.trait == "admin-access-role"]
     assert change.safety == "needs-review" and "unknown to ecs-exposure" in change.action
     assert any(c.startswith("aws iam detach-role-policy --role-name task") for c in plan.commands)
+
+
+def test_iam_suggestion_is_the_policy_without_the_wildcard() -> None:
+    from builders import ROLE, role
+
+    doc = snapshot(
+        task_definitions=[taskdef(taskRoleArn=f"{ROLE}/task")],
+        roles=[
+            role(
+                "task",
+                inline=(
+                    [
+                        {"Sid": "All", "Effect": "Allow", "Action": "*", "Resource": "*"},
+                        {
+                            "Sid": "Queue",
+                            "Effect": "Allow",
+                            "Action": "sqs:SendMessage",
+                            "Resource": "arn:aws:sqs:eu-west-1:1:q",
+                        },
+                    ],
+                ),
+            )
+        ],
+    )
+    inv = load(copy.deepcopy(doc))
+    [plan] = plans(inv, scan(inv), FixOptions(), documents={"fixture.json": doc})
+    [change] = [c for c in plan.changes if c.trait == "admin-access-role"]
+    assert [s["Sid"] for s in change.after["Statement"]] == ["Queue"]

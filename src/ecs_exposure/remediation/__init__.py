@@ -121,6 +121,9 @@ def plans(
             new_td is not None and finding.resource.type == "AWS::ECS::Service",
             shared,
             options,
+            lambda ev: (
+                docs.at(Loc(ev.loc.file, ev.loc.parts[:-2])) if ev.loc and len(ev.loc.parts) > 2 else None
+            ),
         )
         plan.changes += more
         plan.notes += notes

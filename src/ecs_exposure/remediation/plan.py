@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import ExposureFinding, TraitHit
+from ..model import Evidence, ExposureFinding, TraitHit
 from ..traits.base import evidence_fact
 from ..traits.dangerous_capabilities import DANGEROUS as DANGEROUS_CAPABILITIES
 from ..traits.dangerous_capabilities import normalise as normalise_capability
@@ -361,13 +362,30 @@ def _awsvpc(hits: dict[str, TraitHit], options: FixOptions) -> dict[str, Any] | 
     }
 
 
+def _narrowed(policy: str, statement: str, document: dict[str, Any] | None) -> dict[str, Any]:
+    """The suggested policy: the role's policy without the wildcard statement."""
+    if policy.startswith("arn:aws:iam::aws:policy/") or (policy.startswith("arn:") and document is None):
+        return {
+            "detach": policy,
+            "then": "attach a policy that lists only the actions and resources the service uses",
+        }
+    if document is None:
+        return {"remove_statement": statement}
+    statements = document.get("Statement") or []
+    statements = statements if isinstance(statements, list) else [statements]
+    kept = [s for i, s in enumerate(statements) if str(s.get("Sid") or i) != statement]
+    return {**document, "Statement": kept} if kept else {"delete_policy": policy}
+
+
 def service_changes(
     finding: ExposureFinding,
     hits: dict[str, TraitHit],
     new_revision: bool,
     shared_groups: dict[str, list[str]],
     options: FixOptions,
+    policy_document: Callable[[Evidence], dict[str, Any] | None] = lambda ev: None,
 ) -> tuple[list[Change], list[str]]:
+    """``policy_document(evidence)`` gives the policy a role trait's evidence points into, when known."""
     changes: list[Change] = []
     notes: list[str] = []
     name = finding.resource.name
@@ -461,7 +479,7 @@ def service_changes(
                         "replace the wildcard with the actions and resources the service uses (unknown to "
                         "ecs-exposure: generate them from CloudTrail with IAM Access Analyzer)",
                         {"policy": policy, "statement": evidence_fact(ev, "statement")},
-                        None,
+                        _narrowed(policy, str(evidence_fact(ev, "statement")), policy_document(ev)),
                         REVIEW,
                         ("iam:DetachRolePolicy", "iam:PutRolePolicy"),
                         ("anything the service did with these permissions stops working",),

@@ -106,19 +106,23 @@ def _role_views(target: Target, unknown: list[str], kinds: tuple[str, ...]) -> l
     return out
 
 
-def statement_evidence(view: RoleView, mask: int, what: str, limit: int = 4) -> list[Evidence]:
-    """One evidence per Allow statement granting any of ``mask``. It points at the policy statement
-    and names the role, not a revision: the same evidence serves every service using the role."""
-    key = ("evidence", view.kind, mask, what, limit)
+def statement_evidence(
+    view: RoleView, mask: int, what: str, limit: int = 4, min_actions: int = 0
+) -> list[Evidence]:
+    """One evidence per Allow statement granting any of ``mask`` (and at least ``min_actions``
+    actions). It points at the policy statement and names the role, not a revision: the same
+    evidence serves every service using the role."""
+    key = ("evidence", view.kind, mask, what, limit, min_actions)
     cached = view.permissions.derived.get(key)
     if cached is None:
-        cached = view.permissions.derived[key] = _statement_evidence(view, mask, what, limit)
+        cached = view.permissions.derived[key] = _statement_evidence(view, mask, what, limit, min_actions)
     return cached  # type: ignore[return-value]
 
 
-def _statement_evidence(view: RoleView, mask: int, what: str, limit: int) -> list[Evidence]:
+def _statement_evidence(view: RoleView, mask: int, what: str, limit: int, min_actions: int) -> list[Evidence]:
     out = []
-    for s in view.permissions.granting(mask)[:limit]:
+    granting = [s for s in view.permissions.granting(mask) if s.mask.bit_count() >= min_actions]
+    for s in granting[:limit]:
         conditional = s.conditional
         out.append(
             Evidence(

@@ -35,7 +35,7 @@ def _evidence(view: RoleView, level: str) -> list[Evidence]:
         mask = 0
         for s in big:
             mask |= s.mask
-        return statement_evidence(view, mask or held, what)
+        return statement_evidence(view, mask or held, what, min_actions=len(p.cat) // 2 if big else 0)
     what = "allows every action on every resource"
     if level == "conditional-admin":
         what += ", under conditions"
@@ -43,7 +43,7 @@ def _evidence(view: RoleView, level: str) -> list[Evidence]:
     mask = 0
     for s in big:
         mask |= s.mask
-    return statement_evidence(view, mask or p.cat.all, what)
+    return statement_evidence(view, mask or p.cat.all, what, min_actions=len(p.cat) // 2 if big else 0)
 
 
 def detect(target: Target):
