@@ -37,7 +37,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 DESCRIPTION = """\
 Find exposure in Amazon ECS: misconfigured task definitions, internet reachability, plaintext
-credentials and over-powerful roles, correlated into one rated finding per service."""
+credentials, vulnerable images and over-powerful roles, correlated into one rated finding per
+service; then plan, apply and roll back the fix."""
 
 EPILOG = """\
 exit codes:
