@@ -69,3 +69,30 @@ def test_trait_counts_are_plausible(corpus_result) -> None:
     assert counts["privileged-container"] == privileged
     assert counts["host-pid-namespace"] == host_pid
     assert counts["plaintext-credentials"] >= 10
+
+
+def test_fix_plans_every_corpus_task_definition(cli, tmp_path) -> None:
+    """Real task definitions (nulls, odd shapes): every plan is made, and every written revision
+    scans clean of what it fixed."""
+    require_shared(CORPUS)
+    out = tmp_path / "revisions"
+    r = cli("fix", str(CORPUS), "-f", "json", "--write-dir", str(out))
+    assert r.code == 0, r.err[-500:]
+    report = json.loads(r.out)
+    assert len(report["plans"]) >= 20
+    written = list(out.glob("*.json"))
+    with_revision = [p for p in report["plans"] if p["new_revision"]]
+    withheld = r.err.count("new revision not written")
+    assert len(written) == len(with_revision) - withheld  # no file overwrote another
+    rescan = json.loads(cli("scan", str(out), "-f", "json").out)
+    fixed = {
+        "privileged-container",
+        "plaintext-credentials",
+        "host-filesystem-mount",
+        "host-pid-namespace",
+        "host-ipc-namespace",
+        "host-network-mode",
+        "dangerous-capabilities",
+    }
+    assert not fixed & {t["id"] for f in rescan["findings"] for t in f["traits"]}
+    assert rescan["complete"] is True

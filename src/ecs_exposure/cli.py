@@ -253,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the snapshot to write (.json, or .json.gz to compress)",
     )
     _add_aws_options(c)
+    c.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
 
     f = sub.add_parser(
         "fix",
@@ -352,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where --apply records every change and its undo (default: ecs-exposure-journal-TIME.json)",
     )
     _add_aws_options(f)
+    f.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
 
     rb = sub.add_parser("rollback", help="undo the changes a 'fix --apply' journal records")
     rb.add_argument("journal", type=Path, metavar="JOURNAL")
@@ -506,7 +508,7 @@ def _run_fix(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
                 continue
-            target = args.write_dir / f"{p.new_revision.get('family')}.json"
+            target = args.write_dir / p.revision_file
             target.write_bytes(
                 orjson.dumps(p.new_revision, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
             )

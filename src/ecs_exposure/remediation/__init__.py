@@ -137,8 +137,20 @@ def plans(
             plan.notes.append(
                 "rotate every credential the task definitions held: old revisions keep it readable"
             )
-        cluster = finding.resource.cluster_arn.rsplit("/", 1)[-1] if finding.resource.cluster_arn else None
-        plan.commands = aws_cli_commands(plan, cluster, str(write_dir) if write_dir else None)
         if plan.changes:
             out.append(plan)
+    # one file per new revision: several task definitions of one family (files of a repository) must
+    # not overwrite each other
+    used: set[str] = set()
+    for plan in out:
+        if plan.new_revision is not None:
+            stem = str(plan.new_revision.get("family") or "task-definition").replace("/", "_")
+            name, n = f"{stem}.json", 1
+            while name in used:
+                n += 1
+                name = f"{stem}-{n}.json"
+            used.add(name)
+            plan.revision_file = name
+        cluster = plan.cluster_arn.rsplit("/", 1)[-1] if plan.cluster_arn else None
+        plan.commands = aws_cli_commands(plan, cluster, str(write_dir) if write_dir else None)
     return out

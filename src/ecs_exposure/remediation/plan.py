@@ -74,6 +74,16 @@ class Plan:
     resource_uid: str = ""
     cluster_arn: str | None = None
     task_definition_arn: str | None = None  # the revision the new one is made from
+    revision_file: str = ""  # file name of the new revision with --write-dir, unique among the plans
+
+
+def _without_nulls(value: Any) -> Any:
+    """``null`` means "not set" in a task definition; RegisterTaskDefinition refuses it."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value if v is not None]
+    return value
 
 
 def registration_input(described: dict[str, Any]) -> dict[str, Any]:
@@ -81,7 +91,7 @@ def registration_input(described: dict[str, Any]) -> dict[str, Any]:
     td = copy.deepcopy(described.get("taskDefinition", described))
     for key in DESCRIBE_ONLY:
         td.pop(key, None)
-    return {k: v for k, v in td.items() if v is not None}
+    return _without_nulls(td)
 
 
 def _containers(td: dict[str, Any]) -> list[dict[str, Any]]:
@@ -285,7 +295,7 @@ def _move_credentials(
             continue
         env = c.get("environment") or []
         c["environment"] = [e for e in env if e.get("name") not in wanted]
-        secrets = c.setdefault("secrets", [])
+        secrets = c["secrets"] = list(c.get("secrets") or [])
         for var in sorted(wanted):
             name = options.secret_name_template.format(
                 family=td.get("family"), container=c.get("name"), name=var
@@ -533,8 +543,7 @@ def aws_cli_commands(plan: Plan, cluster: str | None, write_dir: str | None) -> 
                 f"--policy-document '{json.dumps(ch.after, separators=(',', ':'))}'"
             )
     if plan.new_revision is not None:
-        family = plan.new_revision.get("family")
-        path = f"{write_dir}/{family}.json" if write_dir else f"{family}.json"
+        path = f"{write_dir}/{plan.revision_file}" if write_dir else plan.revision_file
         out.append(f"aws ecs register-task-definition --cli-input-json file://{path}")
     if plan.resource_type == "AWS::ECS::Service":
         args = []
