@@ -144,17 +144,20 @@ def _container(cd: Mapping[str, JSON], loc: Loc, r: Reader) -> Container | None:
         else:
             r.expected(loc.child("environment"), "a list", env_raw)
 
+    # absent and empty lists are the common case at scale: no location is built for them
     secrets = []
-    for i, s in r.objects(r.lst(cd, "secrets", loc), loc.child("secrets")):
-        sname = r.text(s, "name", loc.child("secrets", i)) or ""
-        value_from = r.text(s, "valueFrom", loc.child("secrets", i)) or ""
-        secrets.append(SecretRef(sname, value_from, i))
+    if cd.get("secrets"):
+        for i, s in r.objects(r.lst(cd, "secrets", loc), loc.child("secrets")):
+            sloc = loc.child("secrets", i)
+            secrets.append(SecretRef(r.text(s, "name", sloc) or "", r.text(s, "valueFrom", sloc) or "", i))
 
     labels_raw = r.obj(cd, "dockerLabels", loc) or {}
     labels = tuple((k, t) for k, v in labels_raw.items() if (t := scalar_text(v)) is not None)
 
     mounts = []
-    for i, m in r.objects(r.lst(cd, "mountPoints", loc), loc.child("mountPoints")):
+    for i, m in (
+        r.objects(r.lst(cd, "mountPoints", loc), loc.child("mountPoints")) if cd.get("mountPoints") else ()
+    ):
         mloc = loc.child("mountPoints", i)
         src = r.text(m, "sourceVolume", mloc)
         if src is None:
@@ -162,7 +165,9 @@ def _container(cd: Mapping[str, JSON], loc: Loc, r: Reader) -> Container | None:
         mounts.append(MountPoint(src, r.text(m, "containerPath", mloc) or "", r.flag(m, "readOnly", mloc), i))
 
     ports = []
-    for i, p in r.objects(r.lst(cd, "portMappings", loc), loc.child("portMappings")):
+    for i, p in (
+        r.objects(r.lst(cd, "portMappings", loc), loc.child("portMappings")) if cd.get("portMappings") else ()
+    ):
         ploc = loc.child("portMappings", i)
         ports.append(
             PortMapping(
@@ -195,8 +200,8 @@ def _container(cd: Mapping[str, JSON], loc: Loc, r: Reader) -> Container | None:
         user=user,
         environment=environment,
         secrets=tuple(secrets),
-        command=r.texts(cd, "command", loc),
-        entry_point=r.texts(cd, "entryPoint", loc),
+        command=r.texts(cd, "command", loc) if cd.get("command") else (),
+        entry_point=r.texts(cd, "entryPoint", loc) if cd.get("entryPoint") else (),
         docker_labels=labels,
         mount_points=tuple(mounts),
         port_mappings=tuple(ports),
