@@ -144,7 +144,12 @@ def targets(
                             svc.loc.file,
                             svc.loc.path,
                             f"service {svc.name} runs {', '.join(t.missing_task_definitions)}, "
-                            "which is not in the inputs: its task definition traits are unknown",
+                            "which is not in the inputs: its task definition traits are unknown"
+                            + (
+                                ""
+                                if region.task_definitions_collected
+                                else " (no ecs.taskDefinitions collected)"
+                            ),
                         )
                     )
                 used_families.update(td.family for td in t.task_definitions)

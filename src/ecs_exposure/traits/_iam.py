@@ -9,7 +9,6 @@ from ..iam.managed import builtin
 from ..model import AccountInventory, Evidence, PolicyDocument, Role
 from .base import Target, failed_api
 
-ADMIN_POLICY_SUFFIX = ":iam::aws:policy/AdministratorAccess"
 NEAR_ADMIN = 0.9  # share of all actions on every resource that counts as near-admin
 
 

@@ -69,7 +69,6 @@ class TraitSpec:
     description: str  # what it means and why it matters
     remediation: str  # how to fix it
     detect: Callable[[Target], Outcome]
-    references: tuple[str, ...] = ()
 
 
 def evidence_fact(ev: Evidence, key: str) -> object:
