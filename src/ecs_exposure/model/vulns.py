@@ -14,6 +14,14 @@ _DIGEST = re.compile(r"^[a-z0-9]+:[0-9a-f]{32,}$")
 _DOCKER_HUB = {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
 
 
+def ecr_host(account: str | None, region: str | None) -> str | None:
+    """The registry host of an account's private ECR in a region."""
+    if not account or not region:
+        return None
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"{account}.dkr.ecr.{region}.{suffix}"
+
+
 @dataclass(frozen=True, slots=True)
 class ImageRef:
     """An image reference, normalised: ``nginx:1.25`` = ``docker.io/library/nginx:1.25``."""

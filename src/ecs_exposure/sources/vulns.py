@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..model import Loc, ScanIssue
-from ..model.vulns import SEVERITIES, ImageRef, ImageReport, Vulnerability
+from ..model.vulns import SEVERITIES, ImageRef, ImageReport, Vulnerability, ecr_host
 from .jsonio import SourceError, display_path, read_json
 from .reader import JSON, Reader
 
@@ -173,13 +173,6 @@ def grype_report(doc: dict[str, JSON], loc: Loc, r: Reader) -> ImageReport:
 # --------------------------------------------------------------------------- Inspector and ECR
 
 
-def _ecr_host(account: str | None, region: str | None) -> str | None:
-    if not account or not region:
-        return None
-    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"{account}.dkr.ecr.{region}.{suffix}"
-
-
 def _ecr_names(host: str | None, repository: str | None, tags: list[str], digest: str | None) -> list[str]:
     if not host or not repository:
         return []
@@ -254,7 +247,7 @@ def inspector_reports(findings: list[JSON], loc: Loc, region: str | None, r: Rea
                 continue
             digest = img.get("imageHash") if isinstance(img.get("imageHash"), str) else None
             key = res.get("id") if isinstance(res.get("id"), str) else f"{img.get('repositoryName')}@{digest}"
-            host = _ecr_host(img.get("registry"), res.get("region") or region)
+            host = ecr_host(img.get("registry"), res.get("region") or region)
             names = _ecr_names(
                 host,
                 img.get("repositoryName"),
@@ -276,7 +269,7 @@ def ecr_reports(
     for i, resp in r.objects(responses, loc):
         rloc = loc.child(i)
         image_id = r.obj(resp, "imageId", rloc) or {}
-        host = _ecr_host(r.text(resp, "registryId", rloc) or account, region)
+        host = ecr_host(r.text(resp, "registryId", rloc) or account, region)
         tag = r.text(image_id, "imageTag", rloc.child("imageId"))
         digest = r.text(image_id, "imageDigest", rloc.child("imageId"))
         names = _ecr_names(host, r.text(resp, "repositoryName", rloc), [tag] if tag else [], digest)

@@ -65,6 +65,15 @@ def _resolve(
     return role, docs, missing, boundary, boundary_missing
 
 
+def _evaluated(account: AccountInventory | None, arn: str) -> tuple | str:
+    """(role, permissions, missing policies, boundary missing), or why the role cannot be read."""
+    r = _resolve(account, arn)
+    if isinstance(r, str):
+        return r
+    role, docs, missing, boundary, boundary_missing = r
+    return role, evaluate(docs, boundary), missing, boundary_missing
+
+
 def role_views(
     target: Target, unknown: list[str], kinds: tuple[str, ...] = ("task role", "execution role")
 ) -> list[RoleView]:
@@ -72,14 +81,7 @@ def role_views(
     ``unknown``. Thousands of services share a few roles: each is evaluated once per scan, and the
     nine IAM traits of one service ask for the same views."""
     key = ("role-views", kinds, *(id(td) for td in target.task_definitions), *target.missing_task_definitions)
-    cached = target.memo.get(key)
-    if cached is None:
-        reasons: list[str] = []
-        cached = (_role_views(target, reasons, kinds), reasons)
-        target.memo[key] = cached
-    views, reasons = cached  # type: ignore[misc]
-    unknown.extend(reasons)
-    return views
+    return target.with_reasons(key, lambda reasons: _role_views(target, reasons, kinds), unknown)
 
 
 def _role_views(target: Target, unknown: list[str], kinds: tuple[str, ...]) -> list[RoleView]:
@@ -87,16 +89,9 @@ def _role_views(target: Target, unknown: list[str], kinds: tuple[str, ...]) -> l
     if target.missing_task_definitions:
         unknown.append(f"task definition {', '.join(target.missing_task_definitions)} is not in the inputs")
     for arn, kind, revision in task_roles(target, kinds):
-        key = ("iam-role", id(target.account), arn)
-        resolved = target.memo.get(key)
-        if resolved is None:
-            r = _resolve(target.account, arn)
-            if isinstance(r, str):
-                resolved = r
-            else:
-                role, docs, missing, boundary, boundary_missing = r
-                resolved = (role, evaluate(docs, boundary), missing, boundary_missing)
-            target.memo[key] = resolved
+        resolved = target.remember(
+            ("iam-role", id(target.account), arn), lambda arn=arn: _evaluated(target.account, arn)
+        )
         if isinstance(resolved, str):
             unknown.append(f"{kind}: {resolved}")
             continue

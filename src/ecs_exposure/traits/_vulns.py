@@ -34,14 +34,7 @@ def images(target: Target, unknown: list[str]) -> list[ImageUse]:
     """The images the resource runs that have a report; the others go to ``unknown``. The four
     vulnerability traits ask the same question: answered once per set of revisions."""
     key = ("vuln-images", *(id(td) for td in target.task_definitions), *target.missing_task_definitions)
-    cached = target.memo.get(key)
-    if cached is None:
-        found: list[str] = []
-        cached = (_images(target, found), found)
-        target.memo[key] = cached
-    uses, reasons = cached  # type: ignore[misc]
-    unknown.extend(reasons)
-    return uses
+    return target.with_reasons(key, lambda reasons: _images(target, reasons), unknown)
 
 
 def _images(target: Target, unknown: list[str]) -> list[ImageUse]:
@@ -59,10 +52,10 @@ def _images(target: Target, unknown: list[str]) -> list[ImageUse]:
                 continue
             use = uses.get(c.image)
             if use is None:
-                key = ("vuln-reports", c.image)
-                if key not in target.memo:
-                    target.memo[key] = index.lookup(c.image)
-                use = uses[c.image] = ImageUse(c.image, [], target.memo[key])  # type: ignore[arg-type]
+                reports = target.remember(
+                    ("vuln-reports", c.image), lambda image=c.image: index.lookup(image)
+                )
+                use = uses[c.image] = ImageUse(c.image, [], reports)
                 if not use.reports:
                     unknown.append(f"no vulnerability report for image {c.image}")
             use.containers.append((c, td.label))
@@ -155,19 +148,20 @@ def vuln_detect(
     """``select`` returns the vulnerabilities that make the trait and a word for them, None when the
     image has none, or a string when the report cannot decide it (the reason)."""
 
+    def choose(target: Target, use: ImageUse) -> tuple[Listing, str] | str | None:
+        chosen = select(target, use)
+        if isinstance(chosen, tuple):
+            vulns, what = chosen
+            return _listing(use, vulns, target, trait_id.startswith("exploit")), what
+        return chosen
+
     def detect(target: Target) -> TraitHit | TraitUnknown | None:
         unknown: list[str] = []
         evidence = []
         for use in images(target, unknown):
             # images with many tags share one report: conclusions are per set of reports
             key = ("vuln-listing", trait_id, *(id(r) for r in use.reports))
-            if key not in target.memo:
-                chosen = select(target, use)
-                if isinstance(chosen, tuple):
-                    vulns, what = chosen
-                    chosen = (_listing(use, vulns, target, trait_id.startswith("exploit")), what)
-                target.memo[key] = chosen
-            cached = target.memo[key]
+            cached = target.remember(key, lambda use=use: choose(target, use))
             if isinstance(cached, str):
                 unknown.append(cached)
             elif cached:

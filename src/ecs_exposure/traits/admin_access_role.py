@@ -23,27 +23,24 @@ def admin_level(view: RoleView) -> str | None:
 
 def _evidence(view: RoleView, level: str) -> list[Evidence]:
     p = view.permissions
+    held = p.broad | p.conditional
     if level == "near-admin":
-        held = p.broad | p.conditional
-        missing = p.cat.all & ~held
-        excluded = p.cat.services_fully_in(missing)
-        share = f"{p.coverage(held):.0%}"
-        what = f"allows {share} of all actions on every resource (near-admin"
-        what += f"; not: {', '.join(s + ':*' for s in excluded[:6])}{' …' if len(excluded) > 6 else ''})"
-        # the statements that grant most of it
-        big = [s for s in p.statements if s.allow and s.broad and s.mask.bit_count() >= len(p.cat) // 2]
-        mask = 0
-        for s in big:
-            mask |= s.mask
-        return statement_evidence(view, mask or held, what, min_actions=len(p.cat) // 2 if big else 0)
-    what = "allows every action on every resource"
-    if level == "conditional-admin":
-        what += ", under conditions"
-    big = [s for s in p.statements if s.allow and s.broad and s.mask.bit_count() >= len(p.cat) // 2]
+        excluded = p.cat.services_fully_in(p.cat.all & ~held)
+        what = (
+            f"allows {p.coverage(held):.0%} of all actions on every resource (near-admin; not: "
+            f"{', '.join(s + ':*' for s in excluded[:6])}{' …' if len(excluded) > 6 else ''})"
+        )
+    else:
+        what = "allows every action on every resource" + (
+            ", under conditions" if level == "conditional-admin" else ""
+        )
+    # the statements that grant most of it
+    half = len(p.cat) // 2
+    big = [s for s in p.statements if s.allow and s.broad and s.mask.bit_count() >= half]
     mask = 0
     for s in big:
         mask |= s.mask
-    return statement_evidence(view, mask or p.cat.all, what, min_actions=len(p.cat) // 2 if big else 0)
+    return statement_evidence(view, mask or held, what, min_actions=half if big else 0)
 
 
 def detect(target: Target):

@@ -8,7 +8,7 @@ through :mod:`ecs_exposure.credentials`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -27,6 +27,12 @@ from ..model import (
 from ..vulnindex import VulnIndex
 
 T = TypeVar("T")
+_MISSING = object()
+
+
+def _with_reasons(compute: Callable[[list[str]], T]) -> tuple[T, list[str]]:
+    reasons: list[str] = []
+    return compute(reasons), reasons
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +56,23 @@ class Target:
     # per-scan memo shared by all targets: services that share a task definition scan it once
     memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
+    def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per scan for ``key`` (a result of None is remembered too). Keys built
+        from ``id()`` are safe: the inventory keeps every object alive for the whole scan."""
+        hit = self.memo.get(key, _MISSING)
+        if hit is _MISSING:
+            hit = self.memo[key] = compute()
+        return hit  # type: ignore[return-value]
+
     def cached(self, key: str, td: TaskDefinition, compute: Callable[[TaskDefinition], T]) -> T:
-        slot = (key, id(td))
-        hit = self.memo.get(slot)
-        if hit is None or hit[0] is not td:  # type: ignore[index]
-            hit = (td, compute(td))
-            self.memo[slot] = hit
-        return hit[1]  # type: ignore[index,return-value]
+        return self.remember((key, id(td)), lambda: compute(td))
+
+    def with_reasons(self, key: Hashable, compute: Callable[[list[str]], T], unknown: list[str]) -> T:
+        """:meth:`remember` for a computation that also explains what it could not decide: the
+        reasons are remembered with the result and added to ``unknown`` on every call."""
+        result, reasons = self.remember(key, lambda: _with_reasons(compute))
+        unknown.extend(reasons)
+        return result
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ...model.vulns import ImageRef
+from ...model.vulns import ImageRef, ecr_host
 
 SERVICE_PREFIX = {"elbv2": "elasticloadbalancing"}  # boto3 client name → IAM action prefix
 
@@ -376,13 +376,13 @@ class AccountCollector:
 
     def collect_vulnerabilities(self, region: str, task_definitions: list[dict[str, Any]]) -> dict[str, Any]:
         """Inspector findings for the ECR images in use; ECR scan findings when Inspector is unavailable."""
-        host = f"{self.account_id}.dkr.ecr.{region}."
+        host = ecr_host(self.account_id, region)
         images: dict[str, ImageRef] = {}
         for td in task_definitions:
             for c in td.get("containerDefinitions") or []:
                 image = c.get("image") or ""
                 ref = ImageRef.parse(image)
-                if ref is not None and ref.registry.startswith(host):
+                if ref is not None and ref.registry == host:
                     images[image] = ref
         if not images:
             return {"inspector2": {"findings": []}}
