@@ -231,7 +231,12 @@ def scan(inv: Inventory, options: ScanOptions | None = None) -> ScanResult:
         findings.append(finding)
     findings.sort(key=lambda f: (-f.severity, f.resource.type, f.resource.uid))
     return ScanResult(
-        tuple(findings), tuple(issues), scanned, tuple(inv.notes), tuple(sorted(unknown_counts.items()))
+        tuple(findings),
+        tuple(issues),
+        scanned,
+        tuple(inv.notes),
+        tuple(sorted(unknown_counts.items())),
+        inv.positions,
     )
 
 

@@ -45,8 +45,9 @@ from .inventory import (
     TaskDefinitionFile,
     Volume,
 )
-from .location import Loc
+from .location import Loc, PositionMap
 from .secret import Secret, fingerprint
+from .suppression import Status, SuppressionRule
 
 __all__ = [
     "AccountInventory",
@@ -72,6 +73,7 @@ __all__ = [
     "Outcome",
     "PolicyDocument",
     "PortMapping",
+    "PositionMap",
     "RegionInventory",
     "Resource",
     "Role",
@@ -85,7 +87,9 @@ __all__ = [
     "Service",
     "ServiceLoadBalancer",
     "Severity",
+    "Status",
     "Subnet",
+    "SuppressionRule",
     "TargetGroup",
     "TaskDefinition",
     "TaskDefinitionFile",

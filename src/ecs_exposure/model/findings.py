@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 from .inventory import ScanIssue
-from .location import Loc
+from .location import Loc, PositionMap
 from .secret import Secret
+from .suppression import Status, SuppressionRule
 
 
 class Likelihood(IntEnum):
@@ -131,6 +133,11 @@ class ExposureFinding:
     impact_traits: tuple[str, ...]
     explanation: str
     informational: bool = False  # only contextual traits: shown with --include-informational
+    # set after correlation, by suppressions, a baseline and the findings history
+    status: str = Status.NEW
+    suppression: SuppressionRule | None = None  # the rule that suppresses the whole finding
+    suppressed_traits: tuple[tuple[str, SuppressionRule], ...] = ()  # traits taken out of the rating
+    new: bool | None = None  # not in the baseline (None: no baseline given)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +147,7 @@ class ScanResult:
     resources_scanned: int
     notes: tuple[str, ...] = ()
     unknown_traits: tuple[tuple[str, int], ...] = ()  # trait id → resources it could not be decided for
+    positions: Mapping[str, PositionMap] = field(default_factory=dict)  # file → where its values are
 
     @property
     def complete(self) -> bool:

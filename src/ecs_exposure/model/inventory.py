@@ -12,8 +12,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .location import Loc
+from .location import Loc, PositionMap
 from .secret import Secret
+from .suppression import SuppressionRule
 from .vulns import ImageReport
 
 # --------------------------------------------------------------------------- task definitions
@@ -449,6 +450,8 @@ class Inventory:
     image_reports: list[ImageReport] = field(default_factory=list)  # from --vulns files
     vuln_sources: list[str] = field(default_factory=list)  # the files they came from
     kev: frozenset[str] = frozenset()  # CVE ids known to be exploited (--kev)
+    suppressions: list[SuppressionRule] = field(default_factory=list)  # declared in the inputs themselves
+    positions: dict[str, PositionMap] = field(default_factory=dict)  # file → line numbers of its values
 
     def merge(self, other: Inventory) -> None:
         self.accounts.extend(other.accounts)
@@ -458,3 +461,5 @@ class Inventory:
         self.image_reports.extend(other.image_reports)
         self.vuln_sources.extend(other.vuln_sources)
         self.kev |= other.kev
+        self.suppressions.extend(other.suppressions)
+        self.positions.update(other.positions)

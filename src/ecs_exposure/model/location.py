@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 Part = str | int
 
@@ -39,3 +40,15 @@ class Loc:
 
     def __str__(self) -> str:
         return f"{self.file}: {self.path}" if self.parts else self.file
+
+
+class PositionMap(Protocol):
+    """Where the values of one input file are written: a source that knows line numbers (a YAML or
+    HCL parser, a JSON position scanner) registers one per file in ``Inventory.positions``, and the
+    outputs that need a line (SARIF, patches) ask it. ``Loc`` stays two fields: most scans never
+    ask for a line, and a large estate has millions of locations."""
+
+    def position(self, parts: tuple[Part, ...]) -> tuple[int, int] | None:
+        """1-based (line, column) of the value at ``parts``, or of its nearest enclosing value that
+        is known; None when nothing of the path is known."""
+        ...
