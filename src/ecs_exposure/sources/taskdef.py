@@ -44,6 +44,20 @@ def _family_from_arn(arn: str | None) -> tuple[str | None, int | None]:
     return family or None, int(rev) if rev.isdigit() else None
 
 
+def parse_tags(items: list[JSON], loc: Loc, r: Reader) -> tuple[tuple[str, str], ...]:
+    """ECS ``tags`` (``[{"key": …, "value": …}]``, as DescribeServices / DescribeTaskDefinition with
+    ``include=["TAGS"]`` and RegisterTaskDefinition write them) → (key, value) pairs."""
+    out = []
+    for i, t in r.objects(items, loc):
+        tloc = loc.child(i)
+        key = r.text(t, "key", tloc)
+        if not key:
+            r.problem(tloc, "tag has no key")
+            continue
+        out.append((key, r.text(t, "value", tloc) or ""))
+    return tuple(out)
+
+
 def parse_task_definition(raw: Mapping[str, JSON], loc: Loc, r: Reader) -> TaskDefinition | None:
     arn = r.text(raw, "taskDefinitionArn", loc)
     family = r.text(raw, "family", loc)
@@ -95,6 +109,7 @@ def parse_task_definition(raw: Mapping[str, JSON], loc: Loc, r: Reader) -> TaskD
         execution_role_arn=r.text(raw, "executionRoleArn", loc) or None,
         os_family=os_family,
         requires_compatibilities=r.texts(raw, "requiresCompatibilities", loc),
+        tags=parse_tags(r.lst(raw, "tags", loc), loc.child("tags"), r) if raw.get("tags") else (),
     )
 
 
