@@ -77,6 +77,8 @@ def mark(
 
     ``seen``: ids of the previous recorded scan of the same inputs (the history); ``baseline_name``:
     the baseline file, for the report."""
+    if baseline is None and not seen:
+        return result  # every finding is New (the default) or Suppressed already
     findings = []
     for f in result.findings:
         before = baseline.get(f.id) if baseline is not None else None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -246,7 +247,7 @@ def _check_entry(entry: dict[str, Any], at: list[str | int], problem: Any) -> No
                 [*at, "traits", *([j] if isinstance(traits, list) else [])], f"unknown trait {t!r} ({hint})"
             )
     expires = entry.get("expires")
-    if isinstance(expires, str):
+    if isinstance(expires, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", expires):  # else: the schema says
         try:
             date.fromisoformat(expires)
         except ValueError:
@@ -293,7 +294,7 @@ def load_config(path: Path) -> Config:
     for i, entry in enumerate(entries):  # what the schema cannot say: trait ids, real dates
         _check_entry(entry, ["suppressions", i], problem)
     if problems:
-        raise ConfigError([m for _, m in sorted(problems, key=lambda p: p[0])])
+        raise ConfigError([m for _, m in sorted(problems)])
 
     base = path.resolve().parent
     rules: list[SuppressionRule] = []
