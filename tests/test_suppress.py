@@ -297,3 +297,20 @@ def test_describe_shape_file_tags(tmp_path: Path) -> None:
     result = scan(load_paths([tmp_path / "td.json"]), ScanOptions(today=TODAY))
     assert result.findings[0].status == Status.SUPPRESSED
     assert dict(result.findings[0].resource.tags) == {"ecs-exposure:suppress": "all: test fixture"}
+
+
+@pytest.mark.parametrize(
+    ("tags", "read"),
+    [
+        ([{"key": "team", "value": "web"}], (("team", "web"),)),
+        ([{"Key": "team", "Value": "web"}], (("team", "web"),)),  # CloudFormation's spelling
+        ({"team": "web", "tier": 2}, (("team", "web"), ("tier", "2"))),  # a mapping, as some tools write
+        ([{"key": "", "value": ""}, "junk", {"value": "x"}], ()),  # the console's empty row, junk: skipped
+        ("team=web", ()),
+    ],
+)
+def test_tag_shapes_read_from_real_files(tags: object, read: tuple) -> None:
+    td = taskdef(revision=None, tags=tags)
+    inv = load(td)
+    assert inv.task_definition_files[0].task_definition.tags == read
+    assert inv.issues == []  # metadata: never makes the scan incomplete

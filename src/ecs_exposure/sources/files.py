@@ -58,8 +58,7 @@ def load_document(doc: JSON, shown: str, explicit: bool) -> Inventory:
         if td is None:
             continue
         if wrap and raw.get("tags"):  # describe-task-definition --include TAGS: beside taskDefinition
-            outer = Loc(shown, parts)
-            td = replace(td, tags=td.tags + parse_tags(r.lst(raw, "tags", outer), outer.child("tags"), r))
+            td = replace(td, tags=td.tags + parse_tags(raw["tags"]))
         uid = td.arn or (f"{shown}#{loc.pointer}" if isinstance(doc, list) else shown)
         inv.task_definition_files.append(TaskDefinitionFile(td, uid))
     if found == 0:

@@ -302,7 +302,7 @@ def _service(raw: dict[str, JSON], loc: Loc, r: Reader) -> Service | None:
         deployments=tuple(deployments),
         launch_type=r.text(raw, "launchType", loc),
         enable_execute_command=r.flag(raw, "enableExecuteCommand", loc),
-        tags=parse_tags(r.lst(raw, "tags", loc), loc.child("tags"), r) if raw.get("tags") else (),
+        tags=parse_tags(raw["tags"]) if raw.get("tags") else (),
     )
 
 

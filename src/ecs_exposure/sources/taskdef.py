@@ -44,18 +44,27 @@ def _family_from_arn(arn: str | None) -> tuple[str | None, int | None]:
     return family or None, int(rev) if rev.isdigit() else None
 
 
-def parse_tags(items: list[JSON], loc: Loc, r: Reader) -> tuple[tuple[str, str], ...]:
-    """ECS ``tags`` (``[{"key": …, "value": …}]``, as DescribeServices / DescribeTaskDefinition with
-    ``include=["TAGS"]`` and RegisterTaskDefinition write them) → (key, value) pairs."""
-    out = []
-    for i, t in r.objects(items, loc):
-        tloc = loc.child(i)
-        key = r.text(t, "key", tloc)
-        if not key:
-            r.problem(tloc, "tag has no key")
-            continue
-        out.append((key, r.text(t, "value", tloc) or ""))
-    return tuple(out)
+def parse_tags(items: JSON) -> tuple[tuple[str, str], ...]:
+    """ECS ``tags`` → (key, value) pairs: ``[{"key": …, "value": …}]`` as DescribeServices /
+    DescribeTaskDefinition (``include=["TAGS"]``) and RegisterTaskDefinition write them, ``Key`` /
+    ``Value`` as CloudFormation does, or a ``{key: value}`` mapping as some tools write.
+
+    Tags are metadata, not exposure: an entry that is none of these (or the empty ``{"key": ""}``
+    row of the console's template) is skipped without making the scan incomplete. The only effect of
+    a skipped tag is that it cannot suppress a finding, which is the safe side."""
+    if isinstance(items, dict):
+        pairs = list(items.items())
+    elif isinstance(items, list):
+        pairs = [
+            (t.get("key", t.get("Key")), t.get("value", t.get("Value", "")))
+            for t in items
+            if isinstance(t, dict)
+        ]
+    else:
+        return ()
+    return tuple(
+        (k, v if isinstance(v, str) else scalar_text(v) or "") for k, v in pairs if isinstance(k, str) and k
+    )
 
 
 def parse_task_definition(raw: Mapping[str, JSON], loc: Loc, r: Reader) -> TaskDefinition | None:
@@ -109,7 +118,7 @@ def parse_task_definition(raw: Mapping[str, JSON], loc: Loc, r: Reader) -> TaskD
         execution_role_arn=r.text(raw, "executionRoleArn", loc) or None,
         os_family=os_family,
         requires_compatibilities=r.texts(raw, "requiresCompatibilities", loc),
-        tags=parse_tags(r.lst(raw, "tags", loc), loc.child("tags"), r) if raw.get("tags") else (),
+        tags=parse_tags(raw["tags"]) if raw.get("tags") else (),
     )
 
 
