@@ -204,3 +204,31 @@ def test_baseline_of_the_same_estate_gates_nothing(ecs, tmp_path: Path) -> None:
     r = ecs("scan", "v1.json", "--baseline", "base.json", "--fail-on", "low")
     assert r.code == 0, r.out
     assert "0 new since the baseline" in r.out
+
+
+def test_the_same_inputs_are_compared(ecs, tmp_path: Path) -> None:
+    """Snapshots count by account and region, whatever the file is called; files by the argument."""
+    write(tmp_path / "estate-2026-11-30.json", estate(1))
+    write(tmp_path / "estate-2026-12-01.json", estate(1))
+    (tmp_path / "infra").mkdir()
+    write(
+        tmp_path / "infra" / "td.json",
+        {"family": "f", "containerDefinitions": [{"name": "a", "privileged": True}]},
+    )
+
+    def statuses(*args: str) -> set[str]:
+        r = ecs("scan", *args, "--store", "h.sqlite", "-f", "json")
+        assert r.code == 0, r.err
+        return {f["status"] for f in json.loads(r.out)["findings"]}
+
+    assert statuses("estate-2026-11-30.json") == {"New"}
+    assert statuses("estate-2026-12-01.json") == {"In Progress"}  # the next night's snapshot
+    assert statuses("estate-2026-12-01.json", "--trait", "privileged-container") == {"New"}  # not a full scan
+    assert statuses("infra") == {"New"}
+    assert statuses("infra/") == {"In Progress"}
+    assert statuses("estate-2026-12-01.json", "infra") == {"New"}  # both: a scope of its own
+    targets = [
+        s["target"] for s in json.loads(ecs("history", "--store", "h.sqlite", "-f", "json").out)["scans"]
+    ]
+    assert targets[0] == "aws 111122223333 eu-west-1; files infra"
+    assert targets[-1] == "aws 111122223333 eu-west-1"

@@ -192,13 +192,18 @@ def apply_config(args: argparse.Namespace, config: Config) -> str | None:
     return None
 
 
-def scan_target(paths: list[Path], inventory: Inventory) -> tuple[str, str]:
+def scan_target(paths: list[Path], inventory: Inventory, options: ScanOptions) -> tuple[str, str]:
     """What a scan read, as (words, key): scans with the same key are compared in the history.
 
     AWS data (live or from snapshots, whatever their file names) counts by account and region; task
     definition files by the path argument (directory or file) they were found under, as given
-    relative to the working directory, so that CI runs in different checkouts compare."""
+    relative to the working directory, so that CI runs in different checkouts compare. A scan of
+    some traits only, or with the informational findings, is not compared with a full one."""
     parts: set[str] = set()
+    if options.traits:
+        parts.add(f"only {','.join(sorted(options.traits))}")
+    if options.include_informational:
+        parts.add("with informational")
     for account in inventory.accounts:
         for region in account.regions:
             parts.add(f"aws {account.account_id} {region.region}")
@@ -304,11 +309,15 @@ def run(args: argparse.Namespace) -> int:
             inventory.kev, issues = load_kev(args.kev)
             inventory.issues.extend(issues)
         options = ScanOptions(
-            args.include_informational, args.debug, tuple(args.trait), settings, config.suppressions
+            include_informational=args.include_informational,
+            debug=args.debug,
+            traits=tuple(args.trait),
+            settings=settings,
+            suppressions=config.suppressions,
         )
         result = scan(inventory, options)
         baseline_name = str(args.baseline) if baseline is not None else None
-        target = scan_target(paths, inventory)
+        target = scan_target(paths, inventory, options)
         result, recorded = _triage(result, baseline, baseline_name, store, target, started)
         text = FORMATS[args.format](result, color=color)
     data = text if isinstance(text, bytes) else text.encode("utf-8")
