@@ -106,3 +106,30 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+
+
+# --------------------------------------------------------------------------- a real PostgreSQL
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server started for this test session (see ``pgserver.py``)."""
+    from pgserver import PostgresUnavailable, postgres_server
+
+    server = postgres_server()
+    try:
+        running = server.__enter__()
+    except PostgresUnavailable as e:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests: {e}")
+        pytest.skip(str(e))
+    yield running
+    server.__exit__(None, None, None)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty findings history: a SQLite file, then a new database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'history.sqlite'}"
+    return request.getfixturevalue("postgres").create_database()

@@ -121,6 +121,7 @@ def test_task_definition_file_resource(cli, tmp_path: Path) -> None:
         "partition": None,
         "cluster": None,
         "location": {"file": "td.json", "pointer": ""},
+        "tags": {},
     }
     unknown = {u["id"] for u in f["unknown_traits"]}
     assert {"open-security-group", "public-ip", "internet-reachable", "admin-access-role"} <= unknown

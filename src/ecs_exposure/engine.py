@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 from .correlate import correlate
 from .model import (
@@ -21,10 +22,12 @@ from .model import (
     ScanResult,
     Service,
     Severity,
+    SuppressionRule,
     TaskDefinition,
     TraitHit,
     TraitUnknown,
 )
+from .suppress import Suppressor
 from .traits import Target, registry
 from .traits.base import TraitSettings
 from .vulnindex import VulnIndex
@@ -36,6 +39,9 @@ class ScanOptions:
     debug: bool = False  # re-raise detector errors instead of recording them
     traits: tuple[str, ...] = ()  # restrict to these trait ids (all when empty)
     settings: TraitSettings = field(default_factory=TraitSettings)
+    # accepted risks from the config file; the inputs' own (inline rules, resource tags) are added
+    suppressions: tuple[SuppressionRule, ...] = ()
+    today: date | None = None  # for expiry dates (default: today, UTC)
 
 
 def vuln_index(inv: Inventory) -> VulnIndex:
@@ -109,6 +115,7 @@ def _service_target(
         region=region.region,
         partition=region.partition,
         cluster_arn=svc.cluster_arn,
+        tags=svc.tags,
     )
     return Target(
         resource,
@@ -169,6 +176,7 @@ def targets(
                         region.account_id,
                         region.region,
                         region.partition,
+                        tags=latest.tags,
                     ),
                     (latest,),
                     (),
@@ -180,11 +188,12 @@ def targets(
                 )
     for f in inv.task_definition_files:
         td = f.task_definition
-        yield Target(Resource("AWS::ECS::TaskDefinition", f.uid, td.label, td.loc), (td,), **shared)
+        resource = Resource("AWS::ECS::TaskDefinition", f.uid, td.label, td.loc, tags=td.tags)
+        yield Target(resource, (td,), **shared)
 
 
 def evaluate(
-    target: Target, options: ScanOptions, issues: list[ScanIssue]
+    target: Target, options: ScanOptions, issues: list[ScanIssue], suppressor: Suppressor | None = None
 ) -> tuple[ExposureFinding | None, list[TraitUnknown]]:
     hits: list[TraitHit] = []
     unknown: list[TraitUnknown] = []
@@ -211,6 +220,9 @@ def evaluate(
         elif isinstance(outcome, TraitUnknown):
             unknown.append(outcome)
     finding = correlate(target.resource, [td.label for td in target.task_definitions], hits, unknown)
+    shown = finding is not None and (options.include_informational or not finding.informational)
+    if shown and suppressor is not None:
+        finding = suppressor.apply(finding, target, hits, unknown)
     return finding, unknown
 
 
@@ -220,9 +232,10 @@ def scan(inv: Inventory, options: ScanOptions | None = None) -> ScanResult:
     findings: list[ExposureFinding] = []
     scanned = 0
     unknown_counts: Counter[str] = Counter()
+    suppressor = Suppressor((*options.suppressions, *inv.suppressions), options.today)
     for target in targets(inv, issues, options.settings):
         scanned += 1
-        finding, unknown = evaluate(target, options, issues)
+        finding, unknown = evaluate(target, options, issues, suppressor)
         unknown_counts.update(u.trait_id for u in unknown)
         if finding is None:
             continue
@@ -237,6 +250,7 @@ def scan(inv: Inventory, options: ScanOptions | None = None) -> ScanResult:
         tuple(inv.notes),
         tuple(sorted(unknown_counts.items())),
         inv.positions,
+        suppressor.uses(),
     )
 
 

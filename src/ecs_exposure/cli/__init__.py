@@ -15,10 +15,10 @@ import argparse
 import sys
 
 from .. import __version__
-from . import collect, fix, rollback, scan, traits
+from . import collect, diff, fix, history, rollback, scan, traits
 from .common import EXIT_OK, EXIT_USAGE, Parser, example_path
 
-COMMANDS = (scan, collect, fix, rollback, traits)
+COMMANDS = (scan, collect, fix, rollback, traits, history, diff)
 
 DESCRIPTION = """\
 Find exposure in Amazon ECS: misconfigured task definitions, internet reachability, plaintext
@@ -39,6 +39,8 @@ examples:
   ecs-exposure scan taskdef.json --vulns trivy.json --vulns grype.json --kev kev.json
   ecs-exposure collect --aws --region eu-west-1 --output estate.json.gz
   ecs-exposure scan --aws --all-regions --role-arn arn:aws:iam::111122223333:role/audit --stats
+  ecs-exposure scan infra/ -f json -o baseline.json             # later: --baseline baseline.json
+  ecs-exposure scan snapshot.json.gz --store && ecs-exposure diff  # findings history
 """
 
 

@@ -8,6 +8,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from ..config import Config, ConfigError, resolve_config
 from ..model import ScanResult, Severity
 from ..sources.aws.cli import NoCredentials, collect_progress, format_stats, write_snapshot
 from ..sources.aws.collector import CallStats, CollectConfig, collect
@@ -95,6 +96,28 @@ def add_aws_options(p: argparse.ArgumentParser) -> None:
         help="also read every revision of the families services run (for stale-revision-credentials)",
     )
     g.add_argument("--stats", action="store_true", help="print the API calls made, by kind, on stderr")
+
+
+def add_config_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("configuration")
+    g.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="read this configuration file (default: .ecs-exposure.yaml in the working directory or "
+        "the nearest parent, up to the repository root)",
+    )
+    g.add_argument("--no-config", action="store_true", help="read no configuration file")
+
+
+def read_config(args: argparse.Namespace) -> Config | None:
+    """The command's configuration, or None after printing one line per problem."""
+    try:
+        return resolve_config(args.config, args.no_config)
+    except ConfigError as e:
+        for line in e.lines:
+            error(line)
+        return None
 
 
 def example_path() -> Path:

@@ -4,27 +4,42 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..engine import ScanOptions, scan, worst
+from ..baseline import BaselineError, failing, load_baseline, mark
+from ..config import Config, shown
+from ..engine import ScanOptions, scan
 from ..gcpause import paused_gc
+from ..model import Inventory, ScanResult, Severity
 from ..outputs import FORMATS
 from ..sources import load_paths
+from ..sources.jsonio import display_path
 from ..sources.snapshot import load_snapshot
 from ..sources.vulns import load_kev, load_vuln_file
+from ..store import DEFAULT as DEFAULT_STORE
+from ..store import StoreError, target_key
+from ..suppress import warnings
 from ..traits import registry
 from ..traits.base import TraitSettings
+
+if TYPE_CHECKING:
+    from ..store import Store
+
 from .common import (
     EXIT_FINDINGS,
     EXIT_INCOMPLETE,
     EXIT_OK,
     EXIT_USAGE,
     add_aws_options,
+    add_config_options,
     collect_live,
     emit_issues,
     error,
     example_path,
     probability,
+    read_config,
     save_snapshot,
     severity,
     vuln_severity,
@@ -52,9 +67,7 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
     s.add_argument(
         "--example", action="store_true", help="scan the built-in example estate (no AWS account needed)"
     )
-    s.add_argument(
-        "-f", "--format", choices=sorted(FORMATS), default="table", help="output format (default: table)"
-    )
+    s.add_argument("-f", "--format", choices=sorted(FORMATS), help="output format (default: table)")
     s.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout"
     )
@@ -62,12 +75,33 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
         "--fail-on",
         type=severity,
         metavar="SEVERITY",
-        help="exit 1 when a finding is at or above SEVERITY (critical, high, medium, low, informational)",
+        help="exit 1 when a finding is at or above SEVERITY (critical, high, medium, low, informational); "
+        "suppressed findings never count, and with --baseline only new ones do",
     )
     s.add_argument(
         "--include-informational",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         help="also list resources that have only contextual traits",
+    )
+    t = s.add_argument_group("triage and history")
+    t.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="REPORT",
+        help="an earlier JSON report (scan -f json -o REPORT): its findings are not new unless their "
+        "severity rose, and --fail-on counts only new findings",
+    )
+    t.add_argument(
+        "--store",
+        nargs="?",
+        const=DEFAULT_STORE,
+        metavar="URL",
+        help="record this scan in the findings history: a SQLAlchemy URL (sqlite:///FILE, "
+        "postgresql://HOST/DB) or, with no URL, a SQLite file in your data directory; see "
+        "'ecs-exposure history' and 'ecs-exposure diff'",
+    )
+    t.add_argument(
+        "--no-store", action="store_true", help="do not record this scan, whatever the config says"
     )
     v = s.add_argument_group("vulnerabilities")
     v.add_argument(
@@ -89,14 +123,12 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
     v.add_argument(
         "--epss-threshold",
         type=probability,
-        default=0.1,
         metavar="P",
         help="EPSS score at or above which a network vulnerability is exploitable (default: 0.1)",
     )
     v.add_argument(
         "--min-severity",
         type=vuln_severity,
-        default="MEDIUM",
         metavar="SEVERITY",
         help="lowest severity reported by software-vulnerability (default: medium)",
     )
@@ -110,7 +142,6 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
     s.add_argument(
         "--color",
         choices=("auto", "always", "never"),
-        default="auto",
         help="colour in the table output (default: auto, when writing to a terminal)",
     )
     s.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
@@ -124,10 +155,102 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
         help="with --aws: keep the collected snapshot (.json or .json.gz)",
     )
     add_aws_options(s)
+    add_config_options(s)
     s.set_defaults(run=run)
 
 
+# built-in defaults of the options a config file may set (the command line wins over both)
+DEFAULTS = {
+    "format": "table",
+    "include_informational": False,
+    "epss_threshold": 0.1,
+    "min_severity": "MEDIUM",
+    "color": "auto",
+}
+
+
+def apply_config(args: argparse.Namespace, config: Config) -> str | None:
+    """Fill the options not given on the command line from the config file, then the built-in
+    defaults; a problem in words, or None."""
+    for key, value in config.options.items():
+        if key == "vulns":
+            if not args.vulns:
+                args.vulns = list(value)
+        elif key == "store":
+            if args.store is None and not args.no_store:
+                args.store = DEFAULT_STORE if value is True else (value or None)
+        elif getattr(args, key, None) is None:
+            setattr(args, key, value)
+    for key, value in DEFAULTS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.no_store:
+        args.store = None
+    if args.format not in FORMATS:
+        where = f" ({shown(config.path)})" if config.path else ""
+        return f"format {args.format!r}{where}: one of {', '.join(sorted(FORMATS))}"
+    return None
+
+
+def scan_target(paths: list[Path], inventory: Inventory, options: ScanOptions) -> tuple[str, str]:
+    """What a scan read, as (words, key): scans with the same key are compared in the history.
+
+    AWS data (live or from snapshots, whatever their file names) counts by account and region; task
+    definition files by the path argument (directory or file) they were found under, as given
+    relative to the working directory, so that CI runs in different checkouts compare. A scan of
+    some traits only, or with the informational findings, is not compared with a full one."""
+    parts: set[str] = set()
+    if options.traits:
+        parts.add(f"only {','.join(sorted(options.traits))}")
+    if options.include_informational:
+        parts.add("with informational")
+    for account in inventory.accounts:
+        for region in account.regions:
+            parts.add(f"aws {account.account_id} {region.region}")
+        if not account.regions:
+            parts.add(f"aws {account.account_id}")
+    files = {f.task_definition.loc.file for f in inventory.task_definition_files}
+    for p in paths:
+        shown = display_path(p)
+        prefix = "" if shown == "." else shown.rstrip("/") + "/"
+        if any(f == shown or (f.startswith(prefix) and not f.startswith("../")) for f in files):
+            parts.add(f"files {shown}")
+    ordered = sorted(parts)
+    words = "; ".join(ordered[:4]) + (f" (+{len(ordered) - 4} more)" if len(ordered) > 4 else "")
+    return words or "nothing", target_key("\n".join(ordered))
+
+
+def _triage(
+    result: ScanResult,
+    baseline: dict[str, Severity] | None,
+    baseline_name: str | None,
+    store: Store | None,
+    target: tuple[str, str],
+    started: datetime,
+) -> tuple[ScanResult, int | str | None]:
+    """Statuses from the baseline and the previous recorded scan of the same inputs, then the scan
+    recorded: the result and the recorded scan's id (or why it could not be recorded)."""
+    if store is None:
+        return mark(result, baseline, (), baseline_name), None
+    try:
+        with store:
+            words, key = target
+            previous = store.previous(key=key)
+            seen = store.finding_ids(previous.id) if previous is not None else set()
+            result = mark(result, baseline, seen, baseline_name)
+            return result, store.record(result, words, started, key)
+    except StoreError as e:
+        return mark(result, baseline, (), baseline_name), str(e)
+
+
 def run(args: argparse.Namespace) -> int:
+    config = read_config(args)
+    if config is None:
+        return EXIT_USAGE
+    problem = apply_config(args, config)
+    if problem is not None:
+        error(problem)
+        return EXIT_USAGE
     paths: list[Path] = list(args.paths)
     vulns: list[Path] = list(args.vulns)
     if args.example:
@@ -151,6 +274,24 @@ def run(args: argparse.Namespace) -> int:
         error(f"unknown trait {', '.join(unknown)} (see 'ecs-exposure traits')")
         return EXIT_USAGE
 
+    baseline = None
+    if args.baseline is not None:
+        try:
+            baseline = load_baseline(args.baseline)
+        except BaselineError as e:
+            error(str(e))
+            return EXIT_USAGE
+    store = None
+    if args.store is not None:
+        from ..store import Store  # SQLAlchemy loads only when the history is used
+
+        try:
+            store = Store.open(args.store)
+        except StoreError as e:
+            error(str(e))
+            return EXIT_USAGE
+
+    started = datetime.now(UTC)
     to_terminal = args.output is None and sys.stdout.isatty()
     color = args.color == "always" or (args.color == "auto" and to_terminal)
     settings = TraitSettings(args.epss_threshold, args.min_severity)
@@ -167,8 +308,17 @@ def run(args: argparse.Namespace) -> int:
         if args.kev is not None:
             inventory.kev, issues = load_kev(args.kev)
             inventory.issues.extend(issues)
-        options = ScanOptions(args.include_informational, args.debug, tuple(args.trait), settings)
+        options = ScanOptions(
+            include_informational=args.include_informational,
+            debug=args.debug,
+            traits=tuple(args.trait),
+            settings=settings,
+            suppressions=config.suppressions,
+        )
         result = scan(inventory, options)
+        baseline_name = str(args.baseline) if baseline is not None else None
+        target = scan_target(paths, inventory, options)
+        result, recorded = _triage(result, baseline, baseline_name, store, target, started)
         text = FORMATS[args.format](result, color=color)
     data = text if isinstance(text, bytes) else text.encode("utf-8")
     if args.output is not None:
@@ -182,8 +332,14 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     emit_issues(result)
+    for line in warnings(result.suppressions):
+        print(f"ecs-exposure: warning: {line}", file=sys.stderr)
+    if isinstance(recorded, str):
+        error(recorded)
+        return EXIT_USAGE
+    if recorded is not None:
+        print(f"ecs-exposure: note: recorded as scan {recorded} in {store.url}", file=sys.stderr)
 
-    top = worst(result)
-    if args.fail_on is not None and top is not None and top >= args.fail_on:
+    if args.fail_on is not None and failing(result, args.fail_on):
         return EXIT_FINDINGS
     return EXIT_OK if result.complete else EXIT_INCOMPLETE

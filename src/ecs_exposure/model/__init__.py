@@ -47,7 +47,7 @@ from .inventory import (
 )
 from .location import Loc, PositionMap
 from .secret import Secret, fingerprint
-from .suppression import Status, SuppressionRule
+from .suppression import Status, SuppressionRule, SuppressionUse, UseState
 
 __all__ = [
     "AccountInventory",
@@ -90,11 +90,13 @@ __all__ = [
     "Status",
     "Subnet",
     "SuppressionRule",
+    "SuppressionUse",
     "TargetGroup",
     "TaskDefinition",
     "TaskDefinitionFile",
     "TraitHit",
     "TraitUnknown",
+    "UseState",
     "Volume",
     "fingerprint",
 ]

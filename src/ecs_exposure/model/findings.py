@@ -9,7 +9,7 @@ from enum import IntEnum
 from .inventory import ScanIssue
 from .location import Loc, PositionMap
 from .secret import Secret
-from .suppression import Status, SuppressionRule
+from .suppression import Status, SuppressionRule, SuppressionUse
 
 
 class Likelihood(IntEnum):
@@ -116,6 +116,7 @@ class Resource:
     region: str | None = None
     partition: str | None = None
     cluster_arn: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()  # the resource's own AWS tags (key, value), as read
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +138,8 @@ class ExposureFinding:
     status: str = Status.NEW
     suppression: SuppressionRule | None = None  # the rule that suppresses the whole finding
     suppressed_traits: tuple[tuple[str, SuppressionRule], ...] = ()  # traits taken out of the rating
-    new: bool | None = None  # not in the baseline (None: no baseline given)
+    new: bool | None = None  # not in the baseline, or more severe than there (None: no baseline given)
+    baseline_severity: Severity | None = None  # its severity in the baseline, when it is there
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,8 @@ class ScanResult:
     notes: tuple[str, ...] = ()
     unknown_traits: tuple[tuple[str, int], ...] = ()  # trait id → resources it could not be decided for
     positions: Mapping[str, PositionMap] = field(default_factory=dict)  # file → where its values are
+    suppressions: tuple[SuppressionUse, ...] = ()  # every rule in force and what it did
+    baseline: str | None = None  # the baseline report the findings were compared with (--baseline)
 
     @property
     def complete(self) -> bool:

@@ -151,6 +151,7 @@ class TaskDefinition:
     execution_role_arn: str | None = None
     os_family: str | None = None  # runtimePlatform.operatingSystemFamily
     requires_compatibilities: tuple[str, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()  # AWS tags (key, value): DescribeTaskDefinition include=TAGS
 
     @property
     def label(self) -> str:
@@ -211,6 +212,7 @@ class Service:
     deployments: tuple[Deployment, ...]  # the service's own config first
     launch_type: str | None = None
     enable_execute_command: bool = False
+    tags: tuple[tuple[str, str], ...] = ()  # AWS tags (key, value): DescribeServices include=TAGS
 
     @property
     def running_task_definition_arns(self) -> tuple[str, ...]:

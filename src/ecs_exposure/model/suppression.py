@@ -23,7 +23,8 @@ class SuppressionRule:
     accounts: tuple[str, ...] = ()
     tags: tuple[tuple[str, str], ...] = ()  # (key, value glob) of the resource's AWS tags
     paths: tuple[str, ...] = ()  # globs of the file a resource was read from
-    expires: date | None = None
+    expires: date | None = None  # applies through this day (UTC); reported and ignored after it
+    base: str | None = None  # directory that relative ``paths`` globs start from (the config file's)
 
 
 class Status:
@@ -33,3 +34,22 @@ class Status:
     IN_PROGRESS = "In Progress"
     SUPPRESSED = "Suppressed"
     RESOLVED = "Resolved"
+
+
+class UseState:
+    """What a suppression rule did in a scan."""
+
+    APPLIED = "applied"  # it suppressed a finding or some of its traits
+    UNUSED = "unused"  # it matched nothing: the accepted risk is gone, or the rule is wrong
+    EXPIRED = "expired"  # past its ``expires`` date: reported, no longer applied
+    INVALID = "invalid"  # malformed (an AWS tag that does not parse): reported, not applied
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressionUse:
+    """One rule's outcome in a scan, so that expired, unused and malformed rules are seen."""
+
+    rule: SuppressionRule
+    state: str  # a UseState
+    findings: tuple[str, ...] = ()  # ids of the findings it matched (would have matched, when expired)
+    problem: str | None = None  # why an invalid rule was not applied

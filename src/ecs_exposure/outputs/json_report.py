@@ -8,7 +8,17 @@ from typing import Any
 import orjson
 
 from .. import __version__
-from ..model import Evidence, ExposureFinding, Loc, ScanResult, Severity, TraitHit
+from ..model import (
+    Evidence,
+    ExposureFinding,
+    Loc,
+    ScanResult,
+    Severity,
+    Status,
+    SuppressionRule,
+    SuppressionUse,
+    TraitHit,
+)
 from ..traits import registry
 
 SCHEMA = "ecs-exposure/findings@1"
@@ -48,12 +58,53 @@ def _trait(hit: TraitHit, seen: dict[int, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _rule(rule: SuppressionRule | None) -> dict[str, Any] | None:
+    if rule is None:
+        return None
+    return {
+        "reason": rule.reason,
+        "source": rule.source,
+        "expires": rule.expires.isoformat() if rule.expires else None,
+    }
+
+
+def _selectors(rule: SuppressionRule) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in (
+        ("traits", rule.traits),
+        ("findings", rule.finding_ids),
+        ("resources", rule.resources),
+        ("accounts", rule.accounts),
+        ("paths", rule.paths),
+    ):
+        if value:
+            out[key] = list(value)
+    if rule.tags:
+        out["tags"] = dict(rule.tags)
+    return out
+
+
+def _use(use: SuppressionUse) -> dict[str, Any]:
+    return {
+        **_rule(use.rule),
+        "selectors": _selectors(use.rule),
+        "state": use.state,
+        "matched": list(use.findings),
+        "problem": use.problem,
+    }
+
+
 def finding_dict(f: ExposureFinding, seen: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
     seen = {} if seen is None else seen
     specs = registry()
     r = f.resource
     return {
         "id": f.id,
+        "status": f.status,
+        "new": f.new,
+        "baseline_severity": f.baseline_severity.name if f.baseline_severity is not None else None,
+        "suppression": _rule(f.suppression),
+        "suppressed_traits": [{"id": t, **_rule(rule)} for t, rule in f.suppressed_traits],
         "severity": f.severity.name,
         "likelihood": f.likelihood.label,
         "impact": f.impact.label,
@@ -69,6 +120,7 @@ def finding_dict(f: ExposureFinding, seen: dict[int, dict[str, Any]] | None = No
             "partition": r.partition,
             "cluster": r.cluster_arn,
             "location": _loc(r.loc),
+            "tags": dict(r.tags),
         },
         "task_definitions": list(f.task_definitions),
         "traits": [_trait(h, seen) for h in f.hits],
@@ -84,8 +136,10 @@ def finding_dict(f: ExposureFinding, seen: dict[int, dict[str, Any]] | None = No
 def report_dict(result: ScanResult) -> dict[str, Any]:
     seen: dict[int, dict[str, Any]] = {}  # the findings keep every evidence alive: ids are unique
     by_severity = {s.name: 0 for s in sorted(Severity, reverse=True)}
+    by_status = {s: 0 for s in (Status.NEW, Status.IN_PROGRESS, Status.SUPPRESSED)}
     for f in result.findings:
         by_severity[f.severity.name] += 1
+        by_status[f.status] = by_status.get(f.status, 0) + 1
     return {
         "schema": SCHEMA,
         "tool": {"name": "ecs-exposure", "version": __version__},
@@ -94,12 +148,17 @@ def report_dict(result: ScanResult) -> dict[str, Any]:
             "resources_scanned": result.resources_scanned,
             "findings": len(result.findings),
             "by_severity": by_severity,
+            "by_status": by_status,
+            "suppressed": by_status[Status.SUPPRESSED],
+            "new": sum(1 for f in result.findings if f.new) if result.baseline is not None else None,
             "unknown_traits": dict(result.unknown_traits),
         },
         "skipped": [n.split(": skipped", 1)[0] for n in result.notes],
         "issues": [
             {"source": i.source, "path": i.path, "message": i.message, "api": i.api} for i in result.issues
         ],
+        "baseline": result.baseline,
+        "suppressions": [_use(u) for u in result.suppressions],
         "findings": [finding_dict(f, seen) for f in result.findings],
     }
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..model import ScanResult, Severity
+from ..model import ScanResult, Severity, Status, UseState
 from ..traits import registry
 
 STYLE = {
@@ -18,6 +18,21 @@ STYLE = {
     Severity.LOW: "cyan",
     Severity.INFORMATIONAL: "dim",
 }
+
+
+def _triage(result: ScanResult) -> str:
+    """ "; 2 suppressed, 1 new since the baseline, 1 suppression unused" (what is set only)."""
+    parts = []
+    suppressed = sum(1 for f in result.findings if f.status == Status.SUPPRESSED)
+    if suppressed:
+        parts.append(f"{suppressed} suppressed")
+    if result.baseline is not None:
+        parts.append(f"{sum(1 for f in result.findings if f.new)} new since the baseline")
+    for state in (UseState.UNUSED, UseState.EXPIRED, UseState.INVALID):
+        n = sum(1 for u in result.suppressions if u.state == state)
+        if n:
+            parts.append(f"{n} suppression{'s' if n != 1 else ''} {state}")
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def render(result: ScanResult, color: bool = False, width: int = 140, **_: object) -> str:
@@ -47,8 +62,13 @@ def render(result: ScanResult, color: bool = False, width: int = 140, **_: objec
             body.append(traits)
             resource = Text(f.resource.name + "\n", style="bold")
             resource.append(f.resource.uid, style="dim")
+            sev = Text(f.severity.name, style=STYLE[f.severity])
+            if f.status == Status.SUPPRESSED:
+                sev.append("\nsuppressed", style="dim")
+            elif f.new:
+                sev.append("\nnew", style="bold")
             table.add_row(
-                Text(f.severity.name, style=STYLE[f.severity]),
+                sev,
                 resource,
                 f"{f.likelihood.label} × {f.impact.label}",
                 body,
@@ -59,7 +79,7 @@ def render(result: ScanResult, color: bool = False, width: int = 140, **_: objec
     console.print(
         f"{len(result.findings)} finding{'s' if len(result.findings) != 1 else ''}"
         f"{' (' + ', '.join(parts) + ')' if parts else ''} on {result.resources_scanned} resource"
-        f"{'s' if result.resources_scanned != 1 else ''} scanned."
+        f"{'s' if result.resources_scanned != 1 else ''} scanned{_triage(result)}."
     )
     if result.unknown_traits:
         undecided = ", ".join(f"{t} ({n})" for t, n in result.unknown_traits)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from ..model import Inventory, Loc, ScanIssue, TaskDefinitionFile
 from .jsonio import SourceError, display_path, read_json
 from .reader import JSON, Reader
 from .snapshot import is_snapshot, load_snapshot
-from .taskdef import is_task_definition, parse_task_definition, unwrap
+from .taskdef import is_task_definition, parse_tags, parse_task_definition, unwrap
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".terraform", "__pycache__", ".venv"}
 
@@ -56,6 +57,8 @@ def load_document(doc: JSON, shown: str, explicit: bool) -> Inventory:
         td = parse_task_definition(inner, loc, r)
         if td is None:
             continue
+        if wrap and raw.get("tags"):  # describe-task-definition --include TAGS: beside taskDefinition
+            td = replace(td, tags=td.tags + parse_tags(raw["tags"]))
         uid = td.arn or (f"{shown}#{loc.pointer}" if isinstance(doc, list) else shown)
         inv.task_definition_files.append(TaskDefinitionFile(td, uid))
     if found == 0:

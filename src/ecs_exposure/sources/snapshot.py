@@ -36,7 +36,7 @@ from ..model import (
     TargetGroup,
 )
 from .reader import JSON, Reader
-from .taskdef import parse_task_definition
+from .taskdef import parse_tags, parse_task_definition
 from .vulns import ecr_reports, inspector_reports
 
 FORMAT = "ecs-exposure/snapshot@1"
@@ -302,6 +302,7 @@ def _service(raw: dict[str, JSON], loc: Loc, r: Reader) -> Service | None:
         deployments=tuple(deployments),
         launch_type=r.text(raw, "launchType", loc),
         enable_execute_command=r.flag(raw, "enableExecuteCommand", loc),
+        tags=parse_tags(raw["tags"]) if raw.get("tags") else (),
     )
 
 

@@ -44,6 +44,29 @@ def _family_from_arn(arn: str | None) -> tuple[str | None, int | None]:
     return family or None, int(rev) if rev.isdigit() else None
 
 
+def parse_tags(items: JSON) -> tuple[tuple[str, str], ...]:
+    """ECS ``tags`` → (key, value) pairs: ``[{"key": …, "value": …}]`` as DescribeServices /
+    DescribeTaskDefinition (``include=["TAGS"]``) and RegisterTaskDefinition write them, ``Key`` /
+    ``Value`` as CloudFormation does, or a ``{key: value}`` mapping as some tools write.
+
+    Tags are metadata, not exposure: an entry that is none of these (or the empty ``{"key": ""}``
+    row of the console's template) is skipped without making the scan incomplete. The only effect of
+    a skipped tag is that it cannot suppress a finding, which is the safe side."""
+    if isinstance(items, dict):
+        pairs = list(items.items())
+    elif isinstance(items, list):
+        pairs = [
+            (t.get("key", t.get("Key")), t.get("value", t.get("Value", "")))
+            for t in items
+            if isinstance(t, dict)
+        ]
+    else:
+        return ()
+    return tuple(
+        (k, v if isinstance(v, str) else scalar_text(v) or "") for k, v in pairs if isinstance(k, str) and k
+    )
+
+
 def parse_task_definition(raw: Mapping[str, JSON], loc: Loc, r: Reader) -> TaskDefinition | None:
     arn = r.text(raw, "taskDefinitionArn", loc)
     family = r.text(raw, "family", loc)
@@ -95,6 +118,7 @@ def parse_task_definition(raw: Mapping[str, JSON], loc: Loc, r: Reader) -> TaskD
         execution_role_arn=r.text(raw, "executionRoleArn", loc) or None,
         os_family=os_family,
         requires_compatibilities=r.texts(raw, "requiresCompatibilities", loc),
+        tags=parse_tags(raw["tags"]) if raw.get("tags") else (),
     )
 
 

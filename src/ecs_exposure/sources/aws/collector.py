@@ -280,7 +280,9 @@ class AccountCollector:
                 return None
             found = []
             for chunk in _chunks(names, 10):
-                out = self.call("ecs", region, "describe_services", cluster=cluster, services=chunk)
+                out = self.call(
+                    "ecs", region, "describe_services", cluster=cluster, services=chunk, include=["TAGS"]
+                )
                 if out is None:
                     return None
                 found.extend(out.get("services") or [])
@@ -301,8 +303,13 @@ class AccountCollector:
                     refs.setdefault(a, None)
 
         def describe(ref: str) -> dict[str, Any] | None:
-            out = self.call("ecs", region, "describe_task_definition", taskDefinition=ref)
-            return (out or {}).get("taskDefinition")
+            out = self.call("ecs", region, "describe_task_definition", taskDefinition=ref, include=["TAGS"])
+            td = (out or {}).get("taskDefinition")
+            if td is not None and out.get("tags"):
+                # the response has tags beside taskDefinition; the snapshot keeps them inside it, where
+                # RegisterTaskDefinition takes them (ecs-exposure:suppress tags are read from there)
+                td = {**td, "tags": out["tags"]}
+            return td
 
         ecs["taskDefinitions"] = [td for td in self.parallel(describe, refs) if td]
         return ecs
