@@ -21,6 +21,7 @@ from ..remediation.journal import Journal
 from ..remediation.plan import IAM_FLAG, IRREVERSIBLE_FLAG, Ref, holds_ref, holds_sensitive, walk
 from ..sources import load_paths
 from ..sources.snapshot import load_snapshot
+from ..sources.vulns import load_kev, load_vuln_file
 from .common import (
     EXIT_INCOMPLETE,
     EXIT_OK,
@@ -59,7 +60,23 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
     f.add_argument(
         "--trait", action="append", default=[], metavar="ID", help="only fix this trait (repeatable)"
     )
-    f.add_argument("-f", "--format", choices=("text", "json", "commands"), default="text")
+    f.add_argument(
+        "--vulns",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="vulnerability report, as for scan (its traits get their manual steps)",
+    )
+    f.add_argument("--kev", type=Path, metavar="FILE", help="the CISA KEV catalogue, as for scan")
+    f.add_argument(
+        "-f",
+        "--format",
+        choices=("text", "json", "commands"),
+        default="text",
+        help="text (default), json (ecs-exposure/plans@2), or commands: a bash script of the AWS CLI calls "
+        "--apply makes, in the same order",
+    )
     f.add_argument(
         "--write-dir",
         type=Path,
@@ -153,6 +170,9 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
 
 def run(args: argparse.Namespace) -> int:
     paths: list[Path] = list(args.paths) + ([example_path()] if args.example else [])
+    vulns: list[Path] = list(args.vulns)
+    if args.example:
+        vulns.extend(sorted((example_path().parent / "vulns").glob("*.json")))
     if not paths and not args.aws:
         error("give at least one PATH, --example, or --aws")
         return EXIT_USAGE
@@ -183,6 +203,15 @@ def run(args: argparse.Namespace) -> int:
         inventory = load_paths(paths)
         if collected is not None:
             inventory.merge(load_snapshot(copy.deepcopy(collected), "aws"))
+        for path in vulns:
+            reports, issues = load_vuln_file(path)
+            inventory.image_reports.extend(reports)
+            inventory.issues.extend(issues)
+            if reports:
+                inventory.vuln_sources.append(str(path))
+        if args.kev is not None:
+            inventory.kev, issues = load_kev(args.kev)
+            inventory.issues.extend(issues)
         result = scan(inventory)
         codedeploy = (
             live.codedeploy_groups(collected, region_clients(args.profile, args.endpoint_url))
@@ -279,11 +308,9 @@ def region_clients(profile: str | None, endpoint_url: str | None) -> Callable[[s
 
 
 def _apply(args: argparse.Namespace, found: list[Plan], collected: dict, flags: set[str]) -> int:
-    if not any(p.steps for p in found):
-        print("ecs-exposure: nothing to apply", file=sys.stderr)
-        return EXIT_OK
     journal_path = args.journal or Path(f"ecs-exposure-journal-{time.strftime('%Y%m%dT%H%M%S')}.json")
     journal = Journal(journal_path)
+    journal.save()  # written before anything is changed, and kept when nothing is
     clients = region_clients(args.profile, args.endpoint_url)
     revisions = {
         t.get("taskDefinitionArn"): t

@@ -5,11 +5,13 @@ exactly, so what a person reviews is what runs. A value only known at run time (
 Manager gives a new secret, a new revision, a new task set) is captured in a shell variable and
 spliced into the later requests.
 
-No credential value is ever in the script or its output: a secret is created by piping
-``aws ecs describe-task-definition --query`` (which builds the whole create-secret request, value
-included, from the current revision) into ``create-secret --cli-input-json file:///dev/stdin``; a
-credential the new revision keeps (in a command) is read the same way while the register request
-is piped together. Outputs that would echo a task definition are reduced with ``--query``.
+No credential value is ever in the script or its output: a secret is created by having
+``aws ecs describe-task-definition --query`` build the whole create-secret request, value included,
+from the current revision, into a file in a private temporary directory (mode 0700, removed right
+after the call and on exit) that ``create-secret --cli-input-json file://`` reads; a credential the
+new revision keeps (in a command) is read the same way while its register request is assembled.
+(A pipe into ``file:///dev/stdin`` does not work: the AWS CLI reads a parameter file twice.)
+Outputs that would echo a task definition are reduced with ``--query``.
 """
 
 from __future__ import annotations
@@ -94,13 +96,13 @@ def step_commands(plan: Plan, step: Step) -> list[str]:
         value_key = "SecretString" if step.op == "create_secret" else "Value"
         fields = ", ".join(f"{k}: {_literal(v)}" for k, v in params.items())
         query = "{" + fields + f", {value_key}: {jmespath(step.source or ())}" + "}"
-        send = f"{_cli(step.service, step.op)} {region} --cli-input-json file:///dev/stdin"
+        send = f'{_cli(step.service, step.op)} {region} --cli-input-json "file://$ECS_EXPOSURE_TMP/request.json"'
+        lines = [f'{_describe(plan, step.source_revision, query)} > "$ECS_EXPOSURE_TMP/request.json"']
         if step.op == "create_secret":
-            return [
-                f"{_var(step.id)}=$({_describe(plan, step.source_revision, query)} \\",
-                f"  | {send} --query ARN --output text)",
-            ]
-        return [f"{_describe(plan, step.source_revision, query)} \\", f"  | {send} > /dev/null"]
+            lines.append(f"{_var(step.id)}=$({send} --query ARN --output text)")
+        else:
+            lines.append(f"{send} > /dev/null")
+        return [*lines, 'rm -f "$ECS_EXPOSURE_TMP/request.json"']
     if step.op == "register_task_definition":
         params = {**params, "tags": [{"key": TAG, "value": "script"}]}
         marks: list[Sensitive] = []
@@ -116,17 +118,17 @@ def step_commands(plan: Plan, step: Step) -> list[str]:
         send = f"{_cli('ecs', step.op)} {region}"
         if not marks:
             return [f"{_var(step.id)}=$({send} --cli-input-json {_quoted(text)} {capture})"]
-        lines = [f"{_var(step.id)}=$({{"]
+        lines = ["{"]
         pieces = re.split(r'"@@SENS:(\d+)@@"', text)
         for i, piece in enumerate(pieces):
             if i % 2 == 0:
                 if piece:
                     lines.append(f"  printf '%s' {_quoted(piece)}")
             else:
-                lines.append(
-                    f"  {_describe(plan, plan.task_definition_arn, jmespath(marks[int(piece)].path))}"
-                )
-        lines.append(f"}} | {send} --cli-input-json file:///dev/stdin {capture})")
+                lines.append(f"  {_describe(plan, plan.task_definition_arn, jmespath(marks[int(piece)].path))}")
+        lines.append('} > "$ECS_EXPOSURE_TMP/request.json"')
+        lines.append(f'{_var(step.id)}=$({send} --cli-input-json "file://$ECS_EXPOSURE_TMP/request.json" {capture})')
+        lines.append('rm -f "$ECS_EXPOSURE_TMP/request.json"')
         return lines
     if step.op == "narrow_role_policy":
         kept = step.expect.get("kept")
@@ -191,6 +193,10 @@ def script(plans: list[Plan], flags: set[str]) -> str:
         "# and piped into the secret store: they are never in this script or its output.",
         "set -euo pipefail",
         'export AWS_PAGER=""',
+        "# a request that holds a secret value goes through a file only this user can read, removed at once",
+        "umask 077",
+        "ECS_EXPOSURE_TMP=$(mktemp -d)",
+        "trap 'rm -rf \"$ECS_EXPOSURE_TMP\"' EXIT",
         "",
     ]
     for plan in plans:
