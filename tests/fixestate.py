@@ -63,9 +63,15 @@ def build_fix_estate(url: str, fillers: int = 34, hostnet: bool = False) -> dict
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
 
     def subnet(cidr: str, az: str) -> str:
-        return ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
+        return ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=f"{REGION}{az}")["Subnet"][
+            "SubnetId"
+        ]
 
-    public, public_b, private = subnet("10.0.1.0/24", "a"), subnet("10.0.3.0/24", "b"), subnet("10.0.2.0/24", "a")
+    public, public_b, private = (
+        subnet("10.0.1.0/24", "a"),
+        subnet("10.0.3.0/24", "b"),
+        subnet("10.0.2.0/24", "a"),
+    )
     igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
     ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
     rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
@@ -78,7 +84,9 @@ def build_fix_estate(url: str, fillers: int = 34, hostnet: bool = False) -> dict
         if cidr:
             ec2.authorize_security_group_ingress(
                 GroupId=gid,
-                IpPermissions=[{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": cidr}]}],
+                IpPermissions=[
+                    {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": cidr}]}
+                ],
             )
         return gid
 
@@ -95,7 +103,10 @@ def build_fix_estate(url: str, fillers: int = 34, hostnet: bool = False) -> dict
         RoleName="shared-exec",
         PolicyName="logs",
         PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]}
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}],
+            }
         ),
     )
     iam.create_role(RoleName="web-task", AssumeRolePolicyDocument=json.dumps(TRUST))
@@ -134,7 +145,9 @@ def build_fix_estate(url: str, fillers: int = 34, hostnet: bool = False) -> dict
         }
 
     def service(name: str, td: str | None, **kw: Any) -> None:
-        ecs.create_service(cluster="shop", serviceName=name, desiredCount=1, **({"taskDefinition": td} if td else {}), **kw)
+        ecs.create_service(
+            cluster="shop", serviceName=name, desiredCount=1, **({"taskDefinition": td} if td else {}), **kw
+        )
 
     # web
     web = register(
@@ -144,15 +157,25 @@ def build_fix_estate(url: str, fillers: int = 34, hostnet: bool = False) -> dict
         taskRoleArn=f"{role}/web-task",
         extra={"privileged": True},
     )
-    service("web", web, launchType="FARGATE", networkConfiguration=network(public, sg_web, True), enableExecuteCommand=True)
+    service(
+        "web",
+        web,
+        launchType="FARGATE",
+        networkConfiguration=network(public, sg_web, True),
+        enableExecuteCommand=True,
+    )
 
     # api behind an internet-facing ALB sharing its group
     lb = elb.create_load_balancer(
-        Name="shop", Subnets=[public, public_b], SecurityGroups=[sg_front], Scheme="internet-facing", Type="application"
+        Name="shop",
+        Subnets=[public, public_b],
+        SecurityGroups=[sg_front],
+        Scheme="internet-facing",
+        Type="application",
     )["LoadBalancers"][0]
-    tg = elb.create_target_group(Name="api", Protocol="HTTP", Port=443, VpcId=vpc, TargetType="ip")["TargetGroups"][0][
-        "TargetGroupArn"
-    ]
+    tg = elb.create_target_group(Name="api", Protocol="HTTP", Port=443, VpcId=vpc, TargetType="ip")[
+        "TargetGroups"
+    ][0]["TargetGroupArn"]
     elb.create_listener(
         LoadBalancerArn=lb["LoadBalancerArn"],
         Protocol="HTTP",
@@ -162,7 +185,9 @@ def build_fix_estate(url: str, fillers: int = 34, hostnet: bool = False) -> dict
     # moto's ELBv2 makes no network interface; AWS gives each ALB subnet one ("ELB app/<name>/<id>")
     lb_id = lb["LoadBalancerArn"].split("loadbalancer/", 1)[1]
     ec2.create_network_interface(SubnetId=public, Groups=[sg_front], Description=f"ELB {lb_id}")
-    api = register("api", [{"name": "API_TOKEN", "value": TOKEN}], executionRoleArn=f"{role}/shared-exec", port=443)
+    api = register(
+        "api", [{"name": "API_TOKEN", "value": TOKEN}], executionRoleArn=f"{role}/shared-exec", port=443
+    )
     service(
         "api",
         api,
@@ -199,12 +224,22 @@ def build_fix_estate(url: str, fillers: int = 34, hostnet: bool = False) -> dict
             }
         ],
     )["taskDefinition"]["taskDefinitionArn"]
-    ecs.create_service(cluster="shop", serviceName="agent", taskDefinition=agent, launchType="EC2", schedulingStrategy="DAEMON")
+    ecs.create_service(
+        cluster="shop",
+        serviceName="agent",
+        taskDefinition=agent,
+        launchType="EC2",
+        schedulingStrategy="DAEMON",
+    )
 
     # edge: EXTERNAL controller, public IP on its task set
-    edge = register("edge", [{"name": "EDGE_PASSWORD", "value": PASSWORD}], executionRoleArn=f"{role}/shared-exec")
+    edge = register(
+        "edge", [{"name": "EDGE_PASSWORD", "value": PASSWORD}], executionRoleArn=f"{role}/shared-exec"
+    )
     # desiredCount 0: moto crashes starting awsvpc tasks for a task set (no private_dns_name on its ENI)
-    ecs.create_service(cluster="shop", serviceName="edge", desiredCount=0, deploymentController={"type": "EXTERNAL"})
+    ecs.create_service(
+        cluster="shop", serviceName="edge", desiredCount=0, deploymentController={"type": "EXTERNAL"}
+    )
     ts = ecs.create_task_set(
         cluster="shop",
         service="edge",
@@ -216,10 +251,12 @@ def build_fix_estate(url: str, fillers: int = 34, hostnet: bool = False) -> dict
     ecs.update_service_primary_task_set(cluster="shop", service="edge", primaryTaskSet=ts)
 
     # blue: CODE_DEPLOY controller (the initial task set is CodeDeploy's; moto needs it made by hand)
-    blue = register("blue", [{"name": "BLUE_PASSWORD", "value": PASSWORD}], executionRoleArn=f"{role}/shared-exec")
-    tg_blue = elb.create_target_group(Name="blue", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip")["TargetGroups"][
-        0
-    ]["TargetGroupArn"]
+    blue = register(
+        "blue", [{"name": "BLUE_PASSWORD", "value": PASSWORD}], executionRoleArn=f"{role}/shared-exec"
+    )
+    tg_blue = elb.create_target_group(Name="blue", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip")[
+        "TargetGroups"
+    ][0]["TargetGroupArn"]
     service(
         "blue",
         blue,
@@ -251,8 +288,20 @@ def build_fix_estate(url: str, fillers: int = 34, hostnet: bool = False) -> dict
             [{"name": "SVC_PASSWORD", "value": f"{PASSWORD}-{i}"}],
             executionRoleArn=f"{role}/{execs[i % 3]}",
         )
-        service(family, td, launchType="FARGATE", networkConfiguration=network(public if i % 3 == 0 else private, sg_fill, i % 3 == 0))
-    return {"vpc": vpc, "public": public, "private": private, "sg_web": sg_web, "sg_front": sg_front, "sg_fill": sg_fill}
+        service(
+            family,
+            td,
+            launchType="FARGATE",
+            networkConfiguration=network(public if i % 3 == 0 else private, sg_fill, i % 3 == 0),
+        )
+    return {
+        "vpc": vpc,
+        "public": public,
+        "private": private,
+        "sg_web": sg_web,
+        "sg_front": sg_front,
+        "sg_fill": sg_fill,
+    }
 
 
 # --------------------------------------------------------------------------- state through the API
@@ -279,8 +328,17 @@ def dump(url: str) -> dict[str, Any]:
     def td_name(arn: str | None) -> str | None:
         return arn.rsplit("/", 1)[-1] if arn else None
 
-    out: dict[str, Any] = {"services": {}, "revisions": {}, "groups": {}, "secrets": {}, "parameters": {}, "roles": {}}
-    arns = [a for page in ecs.get_paginator("list_services").paginate(cluster="shop") for a in page["serviceArns"]]
+    out: dict[str, Any] = {
+        "services": {},
+        "revisions": {},
+        "groups": {},
+        "secrets": {},
+        "parameters": {},
+        "roles": {},
+    }
+    arns = [
+        a for page in ecs.get_paginator("list_services").paginate(cluster="shop") for a in page["serviceArns"]
+    ]
     for i in range(0, len(arns), 10):
         for s in ecs.describe_services(cluster="shop", services=arns[i : i + 10])["services"]:
             out["services"][s["serviceName"]] = {
@@ -289,19 +347,17 @@ def dump(url: str) -> dict[str, Any]:
                 "exec": bool(s.get("enableExecuteCommand")),
                 "status": s.get("status"),
                 "taskSets": sorted(
-                    (
-                        json.dumps(
-                            {
-                                "taskDefinition": td_name(t.get("taskDefinition")),
-                                "network": net(t.get("networkConfiguration")),
-                                "status": t.get("status"),
-                                "scale": t.get("scale"),
-                                "launchType": t.get("launchType"),
-                            },
-                            sort_keys=True,
-                        )
-                        for t in s.get("taskSets") or []
+                    json.dumps(
+                        {
+                            "taskDefinition": td_name(t.get("taskDefinition")),
+                            "network": net(t.get("networkConfiguration")),
+                            "status": t.get("status"),
+                            "scale": t.get("scale"),
+                            "launchType": t.get("launchType"),
+                        },
+                        sort_keys=True,
                     )
+                    for t in s.get("taskSets") or []
                 ),
             }
     for status in ("ACTIVE", "INACTIVE"):
@@ -316,7 +372,9 @@ def dump(url: str) -> dict[str, Any]:
             for r in p.get("Ipv6Ranges") or []:
                 rules.append(f"{p.get('IpProtocol')} {p.get('FromPort')}-{p.get('ToPort')} {r['CidrIpv6']}")
             for r in p.get("UserIdGroupPairs") or []:
-                rules.append(f"{p.get('IpProtocol')} {p.get('FromPort')}-{p.get('ToPort')} {names.get(r['GroupId'])}")
+                rules.append(
+                    f"{p.get('IpProtocol')} {p.get('FromPort')}-{p.get('ToPort')} {names.get(r['GroupId'])}"
+                )
         out["groups"][g["GroupName"]] = sorted(rules)
     for s in c["secretsmanager"].list_secrets()["SecretList"]:
         out["secrets"][s["Name"]] = sorted(t["Key"] for t in s.get("Tags") or [])
@@ -329,7 +387,9 @@ def dump(url: str) -> dict[str, Any]:
             doc = iam.get_role_policy(RoleName=name, PolicyName=pname)["PolicyDocument"]
             inline[pname] = _strip_suffixes(json.loads(doc) if isinstance(doc, str) else doc)
         out["roles"][name] = {
-            "attached": sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]),
+            "attached": sorted(
+                p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+            ),
             "inline": inline,
         }
     return out

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from awsfake import FaultProxy, moto_post
-from fixestate import few_managed_policies, build_fix_estate, dump, same_as_before
+from fixestate import build_fix_estate, dump, few_managed_policies, same_as_before
 from test_fix_live import FLAGS, aws, run
 
 pytestmark = pytest.mark.usefixtures("aws_env")
@@ -73,7 +73,9 @@ def test_rollback_after_a_failure_at_every_write(estate: str, tmp_path: Path) ->
             journal = tmp_path / f"j-{n}-{mode}.json"
             with FaultProxy(url) as proxy:
                 proxy.faults.fail_write, proxy.faults.write_mode = n, mode
-                code, _, err = run("fix", *aws(proxy.url), *SERVICES, "--apply", "--journal", str(journal), *FLAGS)
+                code, _, err = run(
+                    "fix", *aws(proxy.url), *SERVICES, "--apply", "--journal", str(journal), *FLAGS
+                )
             where = f"write {n} ({writes[n - 1]}, {mode})"
             assert code == 2, (where, err)
             assert "stopped" in err and "ecs-exposure rollback" in err, where

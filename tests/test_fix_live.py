@@ -23,7 +23,7 @@ from awsfake import REGION, FaultProxy, moto_post
 from ecs_exposure.cli import main
 from ecs_exposure.iam import evaluate
 from ecs_exposure.model import Loc, PolicyDocument
-from fixestate import few_managed_policies, PASSWORD, VALUES, build_fix_estate, clients, dump, same_as_before
+from fixestate import PASSWORD, VALUES, build_fix_estate, clients, dump, few_managed_policies, same_as_before
 
 pytestmark = pytest.mark.usefixtures("aws_env")
 
@@ -76,9 +76,9 @@ def role_documents(url: str, role: str) -> list[PolicyDocument]:
         docs.append(PolicyDocument(name, tuple(stmts), Loc(role)))
     for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
         policy = iam.get_policy(PolicyArn=p["PolicyArn"])["Policy"]
-        doc = iam.get_policy_version(PolicyArn=p["PolicyArn"], VersionId=policy["DefaultVersionId"])["PolicyVersion"][
-            "Document"
-        ]
+        doc = iam.get_policy_version(PolicyArn=p["PolicyArn"], VersionId=policy["DefaultVersionId"])[
+            "PolicyVersion"
+        ]["Document"]
         doc = json.loads(doc) if isinstance(doc, str) else doc
         stmts = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
         docs.append(PolicyDocument(p["PolicyArn"], tuple(stmts), Loc(role), p["PolicyArn"]))
@@ -130,9 +130,11 @@ def test_apply_rescan_api_second_apply_rollback(fresh: str, tmp_path: Path) -> N
     with FaultProxy(url, complete_rollouts=True) as done:
         after = traits(done.url)
     for p in plans:
-        claimed = {
-            c["trait"] for c in p["changes"] if c["effective"] and c["requires"] in (None, "--apply-iam")
-        } - {m["trait"] for m in p["manual"]} - {"(new revision)"}
+        claimed = (
+            {c["trait"] for c in p["changes"] if c["effective"] and c["requires"] in (None, "--apply-iam")}
+            - {m["trait"] for m in p["manual"]}
+            - {"(new revision)"}
+        )
         remaining = after.get(p["resource"], set())
         assert not claimed & remaining, (p["resource"], claimed & remaining)
     for name, now in after.items():
@@ -146,7 +148,9 @@ def test_apply_rescan_api_second_apply_rollback(fresh: str, tmp_path: Path) -> N
     moved = 0
     for td in new_revisions(url, journal):
         for c in td["containerDefinitions"]:
-            assert not any(e["name"].endswith(("PASSWORD", "TOKEN", "SECRET_KEY")) for e in c.get("environment", []))
+            assert not any(
+                e["name"].endswith(("PASSWORD", "TOKEN", "SECRET_KEY")) for e in c.get("environment", [])
+            )
             for s in c.get("secrets", []):
                 assert s["valueFrom"].startswith(f"arn:aws:secretsmanager:{REGION}:")
                 secret = sm.describe_secret(SecretId=s["valueFrom"])
@@ -204,7 +208,9 @@ def test_commands_script_reaches_the_same_state(fresh: str, tmp_path: Path) -> N
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
         "AWS_ENDPOINT_URL": url,
     }
-    done = subprocess.run(["bash", str(path)], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    done = subprocess.run(
+        ["bash", str(path)], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert_no_value(done.stdout + done.stderr)
     assert not list(Path(tmp_path).glob("tmp*"))  # the private request files are gone
@@ -227,8 +233,17 @@ def test_secret_store_ssm(fresh: str, tmp_path: Path) -> None:
     journal = tmp_path / "j.json"
     out_dir = tmp_path / "revisions"
     code, _, err = run(
-        "fix", *aws(url), "--service", "web", "--secret-store", "ssm", "--apply", "--journal", str(journal),
-        "--write-dir", str(out_dir),
+        "fix",
+        *aws(url),
+        "--service",
+        "web",
+        "--secret-store",
+        "ssm",
+        "--apply",
+        "--journal",
+        str(journal),
+        "--write-dir",
+        str(out_dir),
     )
     assert code == 0, err
     ssm = clients(url)["ssm"]
@@ -256,9 +271,11 @@ def test_irreversible_change_is_held_back_then_reported(fresh: str, tmp_path: Pa
     assert code == 0, err
     assert "not applied without --allow-irreversible" in err
     assert json.loads(journal.read_text())["entries"] == []  # the secret/revision chain is held back too
-    assert clients(url)["ecs"].describe_services(cluster="shop", services=["hostnet"])["services"][0][
-        "taskDefinition"
-    ].endswith("hostnet:1")
+    assert (
+        clients(url)["ecs"]
+        .describe_services(cluster="shop", services=["hostnet"])["services"][0]["taskDefinition"]
+        .endswith("hostnet:1")
+    )
     code, _, err = run("fix", *aws(url), *net, "--apply", "--allow-irreversible", "--journal", str(journal))
     assert code == 0, err
     svc = clients(url)["ecs"].describe_services(cluster="shop", services=["hostnet"])["services"][0]
@@ -274,14 +291,19 @@ def test_rollback_names_what_it_cannot_restore(fresh: str, tmp_path: Path) -> No
     build_fix_estate(url, fillers=0)
     c = clients(url)
     journal = tmp_path / "j.json"
-    assert run("fix", *aws(url), "--service", "web", "--service", "api", "--apply", "--journal", str(journal))[0] == 0
+    assert (
+        run("fix", *aws(url), "--service", "web", "--service", "api", "--apply", "--journal", str(journal))[0]
+        == 0
+    )
     # after the apply, someone deregisters the revision web ran before, and rotates api's new secret
     c["ecs"].deregister_task_definition(taskDefinition="web:1")
     c["secretsmanager"].put_secret_value(SecretId="ecs/api/api/API_TOKEN", SecretString="rotated-value-0000")
     code, _, err = run("rollback", str(journal), "--endpoint-url", url)
     assert code == 3
     assert "NOT restored: update service web — the previous revision web:1 is INACTIVE" in err
-    assert "NOT restored: create secret ecs/api/api/API_TOKEN" in err and "new versions since the apply" in err
+    assert (
+        "NOT restored: create secret ecs/api/api/API_TOKEN" in err and "new versions since the apply" in err
+    )
     assert "restored: update service api" in err
     assert "rotated-value-0000" not in err
 
@@ -324,3 +346,25 @@ def test_trait_filter_gives_manual_steps(cli) -> None:
     for p in report["plans"]:  # every trait of every finding is in its plan
         covered = {c["trait"] for c in p["changes"]} | {m["trait"] for m in p["manual"]}
         assert set(p["traits"]) <= covered, (p["resource"], set(p["traits"]) - covered)
+
+
+def test_apply_stops_before_the_inline_policy_quota(fresh: str, tmp_path: Path) -> None:
+    """IAM: a role's inline policies total at most 10,240 characters (white space not counted);
+    moto does not enforce it, so the apply checks it before PutRolePolicy."""
+    url = fresh
+    build_fix_estate(url, fillers=2)
+    statements = [
+        {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": f"arn:aws:logs:*:*:{'x' * 200}-{i}"}
+        for i in range(45)
+    ]
+    clients(url)["iam"].put_role_policy(
+        RoleName="exec-b",
+        PolicyName="big",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+    )
+    journal = tmp_path / "j.json"
+    code, _, err = run("fix", *aws(url), "--service", "svc-1", "--apply", "--journal", str(journal))
+    assert code == 3, err
+    assert "over IAM's limit of 10240" in err
+    assert "put_role_policy" not in [e["op"] for e in json.loads(journal.read_text())["entries"]]
+    assert run("rollback", str(journal), "--endpoint-url", url)[0] == 0

@@ -41,7 +41,8 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
         NAME,
         help="plan the fix of each finding (dry run: prints what would change)",
         description="Plan the fixes the reference model recommends: new task definition revisions, "
-        "service updates, security-group and IAM changes, as data. Nothing is changed in AWS.",
+        "service updates, security-group and IAM changes, and the manual steps the tool leaves to you, "
+        "as data. Nothing is changed in AWS unless --apply is given.",
     )
     f.add_argument(
         "paths", nargs="*", type=Path, metavar="PATH", help="task definitions and snapshots, as for scan"
@@ -253,16 +254,20 @@ def write_revisions(directory: Path, found: list[Plan], results: dict[str, objec
         revision = walk(p.new_revision, lambda m: results.get(m.step, m) if isinstance(m, Ref) else m)
         if holds_sensitive(revision):
             print(
-                f"ecs-exposure: note: {p.resource}: new revision not written, it would still hold a credential "
+                f"ecs-exposure: note: {p.resource}: new revision not written, it would still hold a "
+                "credential "
                 "(fix its command, labels or secret references by hand)",
                 file=sys.stderr,
             )
             continue
         if holds_ref(revision):
             print(
-                f"ecs-exposure: note: {p.resource}: new revision not written: it references secrets whose ARN "
-                "Secrets Manager only gives when it creates them; run the plan with --apply (the file is written "
-                "then), run -f commands, or use --secret-store ssm (Parameter Store ARNs are known in advance)",
+                f"ecs-exposure: note: {p.resource}: new revision not written: it references secrets "
+                "whose ARN "
+                "Secrets Manager only gives when it creates them; run the plan with --apply (the "
+                "file is written "
+                "then), run -f commands, or use --secret-store ssm (Parameter Store ARNs are known "
+                "in advance)",
                 file=sys.stderr,
             )
             continue
@@ -333,7 +338,8 @@ def _apply(args: argparse.Namespace, found: list[Plan], collected: dict, flags: 
             continue
         if plan.account and caller and plan.account != caller:
             print(
-                f"ecs-exposure: note: {plan.resource}: in account {plan.account}, not the caller's ({caller}): "
+                f"ecs-exposure: note: {plan.resource}: in account {plan.account}, not the caller's "
+                f"({caller}): "
                 "not applied (run --apply with that account's credentials)",
                 file=sys.stderr,
             )
@@ -343,7 +349,8 @@ def _apply(args: argparse.Namespace, found: list[Plan], collected: dict, flags: 
             outcome = applier.apply(plan)
         except ApplyError as e:
             print(
-                f"ecs-exposure: error: {e}; stopped. {len(journal.entries)} change(s) journalled in {journal_path}; "
+                f"ecs-exposure: error: {e}; stopped. {len(journal.entries)} change(s) journalled in "
+                f"{journal_path}; "
                 f"undo them with: ecs-exposure rollback {journal_path}",
                 file=sys.stderr,
             )
@@ -360,7 +367,8 @@ def _apply(args: argparse.Namespace, found: list[Plan], collected: dict, flags: 
                 service, op, params = m.request
                 resolved = walk(params, lambda r: results.get(r.step, r) if isinstance(r, Ref) else r)
                 print(
-                    f"ecs-exposure: {plan.resource}: next, by hand: {m.what}: aws {service} {op.replace('_', '-')} "
+                    f"ecs-exposure: {plan.resource}: next, by hand: {m.what}: aws {service} "
+                    f"{op.replace('_', '-')} "
                     f"--cli-input-json '{json.dumps(finalize(op, resolved))}'",
                     file=sys.stderr,
                 )

@@ -274,7 +274,8 @@ def _plan(
                 Manual(
                     trait,
                     f"complete or roll back the deployment still running {', '.join(elsewhere)}",
-                    f"{trait} is only in that revision; the service's own revision {primary} does not have it",
+                    f"{trait} is only in that revision; the service's own revision {primary} does "
+                    "not have it",
                 )
             )
     if svc is not None:
@@ -317,7 +318,8 @@ def _plan(
     _complete(plan, hits)
     if plan.new_revision is not None and holds_sensitive(plan.new_revision):
         plan.notes.append(
-            "the new revision still holds a credential (in a command, label or secret reference): ecs-exposure "
+            "the new revision still holds a credential (in a command, label or secret reference): "
+            "ecs-exposure "
             "copies it from the current revision at apply time and never writes the revision to a file"
         )
     return plan
@@ -384,7 +386,8 @@ def _complete(plan: Plan, hits: dict[str, Any]) -> None:
             Manual(
                 "plaintext-credentials",
                 "rotate every credential that was in the environment",
-                "anyone with ecs:DescribeTaskDefinition could read it, and the old revisions still hold it; a new "
+                "anyone with ecs:DescribeTaskDefinition could read it, and the old revisions still "
+                "hold it; a new "
                 "value must come from the system that issued it",
             )
         )

@@ -355,7 +355,8 @@ class Applier:
             if current == self._secret_value(plan, step):
                 return {"noop": found["ARN"]}
         raise Conflict(
-            f"a secret named {params['Name']} already exists and was not made by ecs-exposure from this value "
+            f"a secret named {params['Name']} already exists and was not made by ecs-exposure from "
+            "this value "
             "(choose another --secret-name-template)"
         )
 

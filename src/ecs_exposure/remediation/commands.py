@@ -96,7 +96,9 @@ def step_commands(plan: Plan, step: Step) -> list[str]:
         value_key = "SecretString" if step.op == "create_secret" else "Value"
         fields = ", ".join(f"{k}: {_literal(v)}" for k, v in params.items())
         query = "{" + fields + f", {value_key}: {jmespath(step.source or ())}" + "}"
-        send = f'{_cli(step.service, step.op)} {region} --cli-input-json "file://$ECS_EXPOSURE_TMP/request.json"'
+        send = (
+            f'{_cli(step.service, step.op)} {region} --cli-input-json "file://$ECS_EXPOSURE_TMP/request.json"'
+        )
         lines = [f'{_describe(plan, step.source_revision, query)} > "$ECS_EXPOSURE_TMP/request.json"']
         if step.op == "create_secret":
             lines.append(f"{_var(step.id)}=$({send} --query ARN --output text)")
@@ -125,9 +127,13 @@ def step_commands(plan: Plan, step: Step) -> list[str]:
                 if piece:
                     lines.append(f"  printf '%s' {_quoted(piece)}")
             else:
-                lines.append(f"  {_describe(plan, plan.task_definition_arn, jmespath(marks[int(piece)].path))}")
+                lines.append(
+                    f"  {_describe(plan, plan.task_definition_arn, jmespath(marks[int(piece)].path))}"
+                )
         lines.append('} > "$ECS_EXPOSURE_TMP/request.json"')
-        lines.append(f'{_var(step.id)}=$({send} --cli-input-json "file://$ECS_EXPOSURE_TMP/request.json" {capture})')
+        lines.append(
+            f'{_var(step.id)}=$({send} --cli-input-json "file://$ECS_EXPOSURE_TMP/request.json" {capture})'
+        )
         lines.append('rm -f "$ECS_EXPOSURE_TMP/request.json"')
         return lines
     if step.op == "narrow_role_policy":
@@ -158,7 +164,10 @@ def step_commands(plan: Plan, step: Step) -> list[str]:
     service = {"authorize_security_group_ingress": "ec2", "revoke_security_group_ingress": "ec2"}.get(
         step.op, step.service
     )
-    line = f"{_cli(service, step.op)} {region if service != 'iam' else ''} --cli-input-json {_quoted(_json_text(params))}"
+    line = (
+        f"{_cli(service, step.op)} {region if service != 'iam' else ''} --cli-input-json "
+        f"{_quoted(_json_text(params))}"
+    )
     line = re.sub(r"  +", " ", line)
     if step.op in CAPTURE:
         return [f"{_var(step.id)}=$({line} --query {CAPTURE[step.op]} --output text)"]
@@ -179,9 +188,8 @@ def manual_commands(plan: Plan, manual: Manual) -> list[str]:
         name = f"{service}-{op.replace('_', '-')}-{re.sub(r'[^A-Za-z0-9_.-]', '_', plan.resource)}.json"
         text = json.dumps(params, separators=(",", ":"))
         out.append(f"printf '%s' {_quoted(text)} > {name}")
-        out.append(
-            f'echo "next, by hand: aws {service} {op.replace("_", "-")} --region {plan.region} --cli-input-json file://{name}"'
-        )
+        call = f"aws {service} {op.replace('_', '-')} --region {plan.region} --cli-input-json file://{name}"
+        out.append(f'echo "next, by hand: {call}"')
     return out
 
 

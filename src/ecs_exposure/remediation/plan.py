@@ -419,7 +419,8 @@ def fix_task_definition(
                     fix.manual.append(
                         Manual(
                             "privileged-container",
-                            f"container {c.get('name')} stays privileged (--keep-privileged): give it the one "
+                            f"container {c.get('name')} stays privileged (--keep-privileged): give "
+                            "it the one "
                             "capability or device it needs instead",
                             "which capability the application needs is not in the task definition",
                         )
@@ -487,7 +488,8 @@ def fix_task_definition(
             fix.manual.append(
                 Manual(
                     "host-filesystem-mount",
-                    "host paths stay mounted read-only (--read-only-mounts): remove them once the application "
+                    "host paths stay mounted read-only (--read-only-mounts): remove them once the "
+                    "application "
                     "no longer needs them",
                     "whether the application needs the host path is not in the task definition",
                 )
@@ -599,7 +601,8 @@ def _move_credentials(
         fix.manual.append(
             Manual(
                 "plaintext-credentials",
-                f"move the credentials of {label} to {'Parameter Store' if store == 'ssm' else 'Secrets Manager'} "
+                f"move the credentials of {label} to "
+                f"{'Parameter Store' if store == 'ssm' else 'Secrets Manager'} "
                 "and reference them by ARN in `secrets`",
                 "the account and region of this task definition are unknown, so are the ARNs",
             )
@@ -727,7 +730,8 @@ def _move_credentials(
                 "plaintext-credentials",
                 f"role {name}",
                 "create the task execution role (trusting ecs-tasks.amazonaws.com for this account) with the "
-                "AWS managed AmazonECSTaskExecutionRolePolicy: the task had none, and ECS needs one to read secrets",
+                "AWS managed AmazonECSTaskExecutionRolePolicy: the task had none, and ECS needs one "
+                "to read secrets",
                 None,
                 {"executionRoleArn": role_arn, "attached": [policy_arn]},
                 SAFE,

@@ -82,7 +82,8 @@ class Rollback:
             return Undone(
                 NOT_RESTORED,
                 label,
-                f"secret {name} has new versions since the apply (rotated?): delete it yourself once nothing reads it",
+                f"secret {name} has new versions since the apply (rotated?): delete it yourself "
+                "once nothing reads it",
             )
         sm.delete_secret(SecretId=found["ARN"], ForceDeleteWithoutRecovery=True)
         return Undone(RESTORED, label, f"deleted secret {name} (its value is still in the old revision)")
@@ -255,14 +256,16 @@ class Rollback:
             return Undone(
                 NOT_RESTORED,
                 label,
-                f"the service runs {str(svc.get('taskDefinition')).rsplit('/', 1)[-1]} now, neither the revision "
+                f"the service runs {str(svc.get('taskDefinition')).rsplit('/', 1)[-1]} now, neither "
+                "the revision "
                 "before nor the one of the apply: left as it is",
             )
         if not before.get("networkConfiguration") and current_net:
             return Undone(
                 NOT_RESTORED,
                 label,
-                "irreversible: the service now has a network configuration (awsvpc), which UpdateService cannot "
+                "irreversible: the service now has a network configuration (awsvpc), which "
+                "UpdateService cannot "
                 f"remove, and ECS refuses one for its previous host-mode revision "
                 f"{str(before.get('taskDefinition')).rsplit('/', 1)[-1]}; recreate the service to go back",
             )
@@ -278,7 +281,8 @@ class Rollback:
                 return Undone(
                     NOT_RESTORED,
                     label,
-                    f"the previous revision {previous.rsplit('/', 1)[-1]} is {status}: a service cannot be updated to "
+                    f"the previous revision {previous.rsplit('/', 1)[-1]} is {status}: a service "
+                    "cannot be updated to "
                     "an INACTIVE revision, and a deregistered revision cannot be made ACTIVE again",
                 )
             params["taskDefinition"] = previous
@@ -361,7 +365,8 @@ class Rollback:
             return Undone(
                 NOT_RESTORED,
                 label,
-                f"its revision {old['taskDefinition'].rsplit('/', 1)[-1]} is {status}: it cannot be recreated",
+                f"its revision {old['taskDefinition'].rsplit('/', 1)[-1]} is {status}: it cannot be "
+                "recreated",
             )
         params = {k: v for k, v in old.items() if k != "status"}
         if "scale" in params:
@@ -375,7 +380,8 @@ class Rollback:
         return Undone(
             RESTORED,
             label,
-            f"recreated it as task set {new.rsplit('/', 1)[-1]} with the same revision, network and load balancers "
+            f"recreated it as task set {new.rsplit('/', 1)[-1]} with the same revision, network and "
+            "load balancers "
             "(a task set's id cannot be restored)",
         )
 

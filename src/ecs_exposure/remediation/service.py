@@ -140,7 +140,8 @@ def deploy(
                     SAFE,
                     ("ecs:UpdateService", "iam:PassRole"),
                     (
-                        "a rolling deployment starts; rollback updates the service back to the previous revision",
+                        "a rolling deployment starts; rollback updates the service back to the "
+                        "previous revision",
                     ),
                 )
             )
@@ -148,8 +149,10 @@ def deploy(
             params["networkConfiguration"] = awsvpc
             if not before_net:
                 irreversible = (
-                    "UpdateService cannot remove a network configuration, and ECS refuses one for a host-mode "
-                    "revision: once the service runs awsvpc it cannot be rolled back to its host-mode revision"
+                    "UpdateService cannot remove a network configuration, and ECS refuses one for a "
+                    "host-mode "
+                    "revision: once the service runs awsvpc it cannot be rolled back to its "
+                    "host-mode revision"
                 )
             changes.append(
                 Change(
@@ -239,7 +242,8 @@ def deploy(
                 manual.append(
                     Manual(
                         "(new revision)",
-                        f"create a task set for {ctx.name} with the new revision and no public IP, make it primary, "
+                        f"create a task set for {ctx.name} with the new revision and no public IP, "
+                        "make it primary, "
                         "and delete the old one",
                         "the service has no primary task set to copy the settings from",
                     )
@@ -251,7 +255,8 @@ def deploy(
             manual.append(
                 Manual(
                     "(new revision)",
-                    f"create a task set for {ctx.name} with the fixed revision and network, make it primary, and "
+                    f"create a task set for {ctx.name} with the fixed revision and network, make it "
+                    "primary, and "
                     "delete the old one",
                     "the inputs do not name the primary task set (no taskSetArn)",
                 )
@@ -391,7 +396,8 @@ def deploy(
     manual.append(
         Manual(
             "(new revision)",
-            f"deploy {'the new revision' if new_td is not None else 'the service'} of {ctx.name} with CodeDeploy "
+            f"deploy {'the new revision' if new_td is not None else 'the service'} of {ctx.name} "
+            "with CodeDeploy "
             f"(AppSpec below{'' if ctx.codedeploy else '; fill in the application and deployment group'})",
             "the service uses the CODE_DEPLOY deployment controller: UpdateService cannot change its task "
             "definition or network configuration, and ecs-exposure does not run CodeDeploy deployments",
@@ -513,7 +519,8 @@ def iam_changes(
     ids: StepIds,
     account: str | None,
 ) -> tuple[list[Step], list[Change], list[Manual]]:
-    """Detach AdministratorAccess / remove wildcard statements: needs-review, applied only with --apply-iam."""
+    """Detach AdministratorAccess / remove wildcard statements: needs-review, applied only with "
+    "--apply-iam."""
     steps: list[Step] = []
     changes: list[Change] = []
     manual: list[Manual] = []
@@ -572,8 +579,10 @@ def iam_changes(
                 Change(
                     trait,
                     f"role {role_name}",
-                    f"narrow policy {policy.rsplit('/', 1)[-1]} statement {statement}: remove the wildcard grant; "
-                    "then add the actions and resources the service uses (unknown to ecs-exposure: IAM Access "
+                    f"narrow policy {policy.rsplit('/', 1)[-1]} statement {statement}: remove the "
+                    "wildcard grant; "
+                    "then add the actions and resources the service uses (unknown to ecs-exposure: "
+                    "IAM Access "
                     "Analyzer can generate them from CloudTrail)",
                     {"policy": policy, "statement": statement},
                     after,
