@@ -102,3 +102,28 @@ def test_a_refused_write_is_nothing_to_undo(estate: str, tmp_path: Path) -> None
     assert code == 0, err
     assert "nothing to undo" in err and "the call was refused" in err
     assert same_as_before(before, dump(url)) == []
+
+
+def test_rerun_after_a_partial_failure_finishes_the_plan(estate: str, tmp_path: Path) -> None:
+    """No rollback in between: the rerun plans from what AWS holds, reuses what the failed run made
+    (the secret it made but never heard back about) and records only the rest."""
+    url = estate
+    before = dump(url)
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    with FaultProxy(url) as proxy:
+        proxy.faults.fail_write, proxy.faults.write_mode = 1, "lost"  # CreateSecret made, answer lost
+        code, _, err = run("fix", *aws(proxy.url), "--service", "web", "--apply", "--journal", str(first))
+    assert code == 2, err
+    code, _, err = run("fix", *aws(url), "--service", "web", "--apply", "--journal", str(second))
+    assert code == 0, err
+    assert "already done: create secret ecs/web/web/DB_PASSWORD" in err
+    ops = [e["op"] for e in json.loads(second.read_text())["entries"]]
+    assert "create_secret" not in ops and "update_service" in ops
+    code, _, err = run(
+        "fix", *aws(url), "--service", "web", "--apply", "--journal", str(tmp_path / "third.json")
+    )
+    assert json.loads((tmp_path / "third.json").read_text())["entries"] == []
+    for journal in (second, first):  # newest first
+        code, _, err = run("rollback", str(journal), "--endpoint-url", url)
+        assert code == 0, err
+    assert same_as_before(before, dump(url)) == []

@@ -141,6 +141,10 @@ def test_apply_rescan_api_second_apply_rollback(fresh: str, tmp_path: Path) -> N
         assert now <= traits_before.get(name, set()), (name, now - traits_before.get(name, set()))
     assert "public-ip" in traits_before["edge"] and "public-ip" not in after.get("edge", set())
     assert "plaintext-credentials" in after["blue"]  # CODE_DEPLOY: the deployment is a manual step
+    # api's group is also the ALB's (its network interface uses it): left alone, with the reason
+    [api] = [p for p in plans if p["resource"] == "api"]
+    assert "open-security-group" not in {c["trait"] for c in api["changes"]}
+    assert any(m["trait"] == "open-security-group" and "ELB app/shop/" in m["why"] for m in api["manual"])
 
     # through the API: every moved credential is referenced by the ARN AWS returned, and holds the value
     sm = clients(url)["secretsmanager"]
@@ -200,6 +204,7 @@ def test_commands_script_reaches_the_same_state(fresh: str, tmp_path: Path) -> N
     build_fix_estate(url, fillers=1)
     code, script, err = run("fix", *aws(url), "-f", "commands", *FLAGS)
     assert code in (0, 3), err
+    plans = json.loads(run("fix", *aws(url), "-f", "json", *FLAGS)[1])["plans"]
     assert_no_value(script)
     path = tmp_path / "fix.sh"
     path.write_text(script)
@@ -215,6 +220,15 @@ def test_commands_script_reaches_the_same_state(fresh: str, tmp_path: Path) -> N
     assert_no_value(done.stdout + done.stderr)
     assert not list(Path(tmp_path).glob("tmp*"))  # the private request files are gone
     scripted = dump(url)
+    # rescan after the rollouts: what the plans claim is gone
+    with FaultProxy(url, complete_rollouts=True) as rolled:
+        after = traits(rolled.url)
+    for p in plans:
+        claimed = {
+            c["trait"] for c in p["changes"] if c["effective"] and c["requires"] in (None, "--apply-iam")
+        }
+        claimed -= {m["trait"] for m in p["manual"]}
+        assert not claimed & after.get(p["resource"], set()), p["resource"]
     # same services, revisions, rules, grants; secrets tagged by the script instead of a journal id
     assert scripted == applied
     # the CodeDeploy step is left to a person, with the request written for them

@@ -96,11 +96,3 @@ class Journal:
         j.entries = doc["entries"]
         j.started_at = str(doc.get("started_at") or "")
         return j
-
-    def recorded(self) -> list[dict[str, Any]]:
-        """Entries whose call was, or may have been, made."""
-        return [
-            e
-            for e in self.entries
-            if not (e.get("status") == "failed" and (e.get("error") or {}).get("made") == "no")
-        ]
