@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -80,12 +80,37 @@ def _completed_rollout(payload: bytes) -> bytes:
     return json.dumps(doc).encode()
 
 
+WRITE_PREFIXES = (
+    "Create",
+    "Put",
+    "Update",
+    "Register",
+    "Deregister",
+    "Delete",
+    "Attach",
+    "Detach",
+    "Authorize",
+    "Revoke",
+    "Tag",
+    "Untag",
+)
+
+
+def is_write(op: str) -> bool:
+    return op.startswith(WRITE_PREFIXES)
+
+
 @dataclass
 class Faults:
     deny: set[str] = field(default_factory=set)  # operations answered AccessDenied
     throttle: set[str] = field(default_factory=set)  # answered Throttling, every time
     hang: dict[str, float] = field(default_factory=dict)  # answered after this many seconds
     seen: list[str] = field(default_factory=list)
+    # the Nth write (1-based) fails: "refused" (never reaches moto, answered 503), "lost" (moto makes
+    # it, the client gets a 500: the change happened but nobody was told) or "denied" (403)
+    fail_write: int | None = None
+    write_mode: str = "lost"
+    writes: list[str] = field(default_factory=list)  # the writes seen, in order
 
 
 class FaultProxy:
@@ -95,6 +120,8 @@ class FaultProxy:
         # moto's UpdateService changes taskDefinition but never the deployments, as if no rollout
         # ever finished; with this the proxy answers DescribeServices as AWS does once it has
         self.complete_rollouts = complete_rollouts
+        # called with each operation before it is forwarded: a test can change AWS "meanwhile"
+        self.on_request: Callable[[str], None] | None = None
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -106,6 +133,19 @@ class FaultProxy:
                 body = self.rfile.read(length) if length else b""
                 op = _operation(self, body)
                 proxy.faults.seen.append(op)
+                if proxy.on_request is not None:
+                    proxy.on_request(op)
+                failing = False
+                if is_write(op):
+                    proxy.faults.writes.append(op)
+                    failing = len(proxy.faults.writes) == proxy.faults.fail_write
+                if failing and proxy.faults.write_mode == "refused":
+                    return self._reply(*_error(self, body, "ServiceUnavailable", 503))
+                if failing and proxy.faults.write_mode == "denied":
+                    code = "UnauthorizedOperation" if b"Version=2016-11-15" in body else "AccessDenied"
+                    if self.headers.get("X-Amz-Target"):
+                        code = "AccessDeniedException"
+                    return self._reply(*_error(self, body, code, 403))
                 if op in proxy.faults.hang:
                     time.sleep(proxy.faults.hang[op])
                 if op in proxy.faults.deny:
@@ -131,6 +171,8 @@ class FaultProxy:
                 try:
                     with urllib.request.urlopen(req, timeout=30) as resp:
                         payload = resp.read()
+                        if failing:  # "lost": made upstream, reported as failed
+                            return self._reply(*_error(self, body, "InternalFailure", 500))
                         if op == "DescribeServices" and proxy.complete_rollouts:
                             payload = _completed_rollout(payload)
                         self._reply(resp.status, dict(resp.headers), payload)

@@ -9,14 +9,14 @@ import boto3
 import pytest
 
 from awsfake import DB_PASSWORD, OLD_TOKEN, REGION, FaultProxy, build_estate, moto_post
+from fixestate import few_managed_policies
 
 pytestmark = pytest.mark.usefixtures("aws_env")
 
 
 @pytest.fixture
 def estate(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    # AWS managed policies exist in AWS; moto loads them only when asked (a new execution role needs one)
-    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    few_managed_policies(monkeypatch)  # a new execution role needs AmazonECSTaskExecutionRolePolicy
     moto_post(moto_url, "/moto-api/reset")
     return build_estate(moto_url)
 
@@ -46,7 +46,7 @@ def test_dry_run_changes_nothing(cli, moto_url: str, estate: dict) -> None:
     before = web_service(moto_url)["taskDefinition"]
     r = cli("fix", *aws(moto_url), "--service", "web")
     assert r.code == 0, r.err
-    assert "== Service web" in r.out and "commands:" in r.out
+    assert "== Service web" in r.out and "AWS call(s) with --apply" in r.out
     assert web_service(moto_url)["taskDefinition"] == before
     assert client(moto_url, "secretsmanager").list_secrets()["SecretList"] == []
 
@@ -67,7 +67,7 @@ def test_apply_fixes_then_rollback_restores(cli, moto_url: str, estate: dict, tm
         str(journal),
     )
     assert r.code == 0, r.err
-    assert "applied: created secret ecs/web/web/DB_PASSWORD" in r.err
+    assert "web: create secret ecs/web/web/DB_PASSWORD" in r.err
 
     after = web_service(moto_url)
     assert after["taskDefinition"] != before["taskDefinition"]
@@ -157,20 +157,23 @@ def test_failure_mid_plan_leaves_a_journal_that_rolls_back(
     assert r.code == 2
     assert "update service web: AccessDenied" in r.err and "ecs-exposure rollback" in r.err
     doc = json.loads(journal.read_text())
+    # every call is journalled before it is made: the refused UpdateService too
     assert [e["op"] for e in doc["entries"]] == [
         "create_secret",
         "create_role",
+        "attach_role_policy",
         "put_role_policy",
         "register_task_definition",
+        "update_service",
     ]
-    assert doc["failed"]["error"] == "AccessDeniedException" or doc["failed"]["error"].startswith(
-        "AccessDenied"
-    )
+    assert [e["status"] for e in doc["entries"]] == ["done"] * 5 + ["failed"]
+    assert doc["entries"][-1]["error"]["code"].startswith("AccessDenied")
+    assert doc["entries"][-1]["error"]["made"] == "no"  # AWS refused it
     assert web_service(moto_url)["taskDefinition"] == before  # stopped before touching the service
     r = cli("rollback", str(journal), "--endpoint-url", moto_url)
     assert r.code == 0, r.err
     assert client(moto_url, "secretsmanager").list_secrets()["SecretList"] == []
-    new = doc["entries"][3]["arn"]
+    new = doc["entries"][4]["result"]["arn"]
     status = client(moto_url, "ecs").describe_task_definition(taskDefinition=new)["taskDefinition"]["status"]
     assert status == "INACTIVE"
     assert OLD_TOKEN not in journal.read_text() and DB_PASSWORD not in journal.read_text()
@@ -184,7 +187,7 @@ def test_apply_needs_aws(cli) -> None:
 def test_rollback_bad_journal(cli, tmp_path: Path) -> None:
     (tmp_path / "j.json").write_text("{}")
     r = cli("rollback", str(tmp_path / "j.json"))
-    assert r.code == 2 and "cannot read the journal" in r.err
+    assert r.code == 2 and "not an ecs-exposure journal" in r.err
 
 
 def test_apply_fixes_the_host_level_traits(cli, moto_url: str, estate: dict, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -14,10 +15,13 @@ import orjson
 from ..engine import scan
 from ..gcpause import paused_gc
 from ..outputs import plans as plans_output
-from ..remediation import FixOptions, plans
-from ..remediation.apply import Applier, ApplyError, Journal
+from ..remediation import FixOptions, Plan, commands, live, plans
+from ..remediation.apply import Applier, ApplyError, finalize
+from ..remediation.journal import Journal
+from ..remediation.plan import IAM_FLAG, IRREVERSIBLE_FLAG, Ref, holds_ref, holds_sensitive, walk
 from ..sources import load_paths
 from ..sources.snapshot import load_snapshot
+from ..sources.vulns import load_kev, load_vuln_file
 from .common import (
     EXIT_INCOMPLETE,
     EXIT_OK,
@@ -37,7 +41,8 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
         NAME,
         help="plan the fix of each finding (dry run: prints what would change)",
         description="Plan the fixes the reference model recommends: new task definition revisions, "
-        "service updates, security-group and IAM changes, as data. Nothing is changed in AWS.",
+        "service updates, security-group and IAM changes, and the manual steps the tool leaves to you, "
+        "as data. Nothing is changed in AWS unless --apply is given.",
     )
     f.add_argument(
         "paths", nargs="*", type=Path, metavar="PATH", help="task definitions and snapshots, as for scan"
@@ -56,7 +61,23 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
     f.add_argument(
         "--trait", action="append", default=[], metavar="ID", help="only fix this trait (repeatable)"
     )
-    f.add_argument("-f", "--format", choices=("text", "json", "commands"), default="text")
+    f.add_argument(
+        "--vulns",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="vulnerability report, as for scan (its traits get their manual steps)",
+    )
+    f.add_argument("--kev", type=Path, metavar="FILE", help="the CISA KEV catalogue, as for scan")
+    f.add_argument(
+        "-f",
+        "--format",
+        choices=("text", "json", "commands"),
+        default="text",
+        help="text (default), json (ecs-exposure/plans@2), or commands: a bash script of the AWS CLI calls "
+        "--apply makes, in the same order",
+    )
     f.add_argument(
         "--write-dir",
         type=Path,
@@ -107,10 +128,17 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
         help="security group for a service moved from networkMode host to awsvpc (repeatable)",
     )
     f.add_argument(
+        "--secret-store",
+        choices=("secretsmanager", "ssm"),
+        default="secretsmanager",
+        help="where plaintext credentials go: Secrets Manager (default) or Parameter Store SecureString",
+    )
+    f.add_argument(
         "--secret-name-template",
-        default="ecs/{family}/{container}/{name}",
+        default=None,
         metavar="TEMPLATE",
-        help="name of each secret made from a plaintext credential",
+        help="name of each secret made from a plaintext credential (default ecs/{family}/{container}/{name}, "
+        "with --secret-store ssm /ecs/{family}/{container}/{name})",
     )
     f.add_argument("--aws", action="store_true", help="read the estate live from AWS (needed to --apply)")
     f.add_argument(
@@ -125,10 +153,16 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
         "statements); without it IAM changes are only printed",
     )
     f.add_argument(
+        "--allow-irreversible",
+        action="store_true",
+        help="with --apply: also make changes rollback cannot undo (a service moved from networkMode host "
+        "to awsvpc); without it they are held back, with the rest of their service's changes",
+    )
+    f.add_argument(
         "--journal",
         type=Path,
         metavar="FILE",
-        help="where --apply records every change and its undo (default: ecs-exposure-journal-TIME.json)",
+        help="where --apply records every change before making it (default: ecs-exposure-journal-TIME.json)",
     )
     add_aws_options(f)
     f.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
@@ -137,6 +171,9 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
 
 def run(args: argparse.Namespace) -> int:
     paths: list[Path] = list(args.paths) + ([example_path()] if args.example else [])
+    vulns: list[Path] = list(args.vulns)
+    if args.example:
+        vulns.extend(sorted((example_path().parent / "vulns").glob("*.json")))
     if not paths and not args.aws:
         error("give at least one PATH, --example, or --aws")
         return EXIT_USAGE
@@ -149,11 +186,15 @@ def run(args: argparse.Namespace) -> int:
         force_shared_groups=args.force,
         subnets=tuple(args.subnet),
         security_groups=tuple(args.security_group),
+        secret_store=args.secret_store,
         secret_name_template=args.secret_name_template,
     )
     if args.apply and not args.aws:
         error("--apply needs --aws: fixes are applied to the live estate")
         return EXIT_USAGE
+    flags = {
+        flag for flag, on in ((IAM_FLAG, args.apply_iam), (IRREVERSIBLE_FLAG, args.allow_irreversible)) if on
+    }
     collected = None
     if args.aws:
         collected, code = collect_live(args)
@@ -163,7 +204,21 @@ def run(args: argparse.Namespace) -> int:
         inventory = load_paths(paths)
         if collected is not None:
             inventory.merge(load_snapshot(copy.deepcopy(collected), "aws"))
+        for path in vulns:
+            reports, issues = load_vuln_file(path)
+            inventory.image_reports.extend(reports)
+            inventory.issues.extend(issues)
+            if reports:
+                inventory.vuln_sources.append(str(path))
+        if args.kev is not None:
+            inventory.kev, issues = load_kev(args.kev)
+            inventory.issues.extend(issues)
         result = scan(inventory)
+        codedeploy = (
+            live.codedeploy_groups(collected, region_clients(args.profile, args.endpoint_url))
+            if collected
+            else {}
+        )
         found = plans(
             inventory,
             result,
@@ -173,90 +228,158 @@ def run(args: argparse.Namespace) -> int:
             set(args.trait) or None,
             args.write_dir,
             {"aws": collected} if collected is not None else None,
+            codedeploy,
         )
-    if args.write_dir is not None:
-        args.write_dir.mkdir(parents=True, exist_ok=True)
-        for p in found:
-            if p.new_revision is None:
-                continue
-            if any("credentials-outside-environment" in n for n in p.notes):
-                print(
-                    f"ecs-exposure: note: {p.resource}: new revision not written, it would still hold a "
-                    "credential (fix its command, labels or secret references by hand)",
-                    file=sys.stderr,
-                )
-                continue
-            target = args.write_dir / p.revision_file
-            target.write_bytes(
-                orjson.dumps(p.new_revision, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
-            )
+    if args.write_dir is not None and not args.apply:
+        write_revisions(args.write_dir, found, {})
     if args.format == "json":
         sys.stdout.buffer.write(plans_output.render_json(found))
     elif args.format == "commands":
-        sys.stdout.write("".join(c + "\n" for p in found for c in p.commands))
+        sys.stdout.write(commands.script(found, flags))
     else:
-        sys.stdout.write(plans_output.render_text(found))
+        sys.stdout.write(plans_output.render_text(found, set(args.trait) or None))
     emit_issues(result)
     if args.apply:
-        return _apply(args, found, collected or {})
+        return _apply(args, found, collected or {}, flags)
     return EXIT_OK if result.complete else EXIT_INCOMPLETE
 
 
+def write_revisions(directory: Path, found: list[Plan], results: dict[str, object]) -> None:
+    """Each new revision as a register-task-definition --cli-input-json file, when it can be registered
+    as is: never with a credential inside, never with an ARN still to be learned."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for p in found:
+        if p.new_revision is None:
+            continue
+        revision = walk(p.new_revision, lambda m: results.get(m.step, m) if isinstance(m, Ref) else m)
+        if holds_sensitive(revision):
+            print(
+                f"ecs-exposure: note: {p.resource}: new revision not written, it would still hold a "
+                "credential "
+                "(fix its command, labels or secret references by hand)",
+                file=sys.stderr,
+            )
+            continue
+        if holds_ref(revision):
+            print(
+                f"ecs-exposure: note: {p.resource}: new revision not written: it references secrets "
+                "whose ARN "
+                "Secrets Manager only gives when it creates them; run the plan with --apply (the "
+                "file is written "
+                "then), run -f commands, or use --secret-store ssm (Parameter Store ARNs are known "
+                "in advance)",
+                file=sys.stderr,
+            )
+            continue
+        (directory / p.revision_file).write_bytes(
+            orjson.dumps(revision, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        )
+        for m in p.manual:
+            if m.request:
+                service, op, params = m.request
+                resolved = walk(params, lambda r: results.get(r.step, r) if isinstance(r, Ref) else r)
+                if holds_ref(resolved):
+                    continue
+                name = f"{service}-{op.replace('_', '-')}-{p.resource}.json"
+                body = finalize(op, resolved)
+                (directory / name).write_bytes(
+                    orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+                )
+
+
 def region_clients(profile: str | None, endpoint_url: str | None) -> Callable[[str | None], dict]:
+    """boto3 clients per region, one attempt per call: a write is never retried behind the journal's
+    back (a retried RegisterTaskDefinition registers twice); the applier retries throttling itself."""
     import boto3
+    from botocore.config import Config
 
     session = boto3.Session(profile_name=profile)
+    config = Config(
+        retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=60
+    )
     cache: dict[str | None, dict] = {}
 
     def clients(region: str | None) -> dict:
         if region not in cache:
             cache[region] = {
-                n: session.client(n, region_name=region or session.region_name, endpoint_url=endpoint_url)
-                for n in ("ecs", "ec2", "iam", "secretsmanager")
+                n: session.client(
+                    n, region_name=region or session.region_name, endpoint_url=endpoint_url, config=config
+                )
+                for n in ("ecs", "ec2", "iam", "secretsmanager", "ssm", "sts", "codedeploy")
             }
         return cache[region]
 
     return clients
 
 
-def _apply(args: argparse.Namespace, found: list, collected: dict) -> int:
-    if not found:
-        print("ecs-exposure: nothing to apply", file=sys.stderr)
-        return EXIT_OK
+def _apply(args: argparse.Namespace, found: list[Plan], collected: dict, flags: set[str]) -> int:
     journal_path = args.journal or Path(f"ecs-exposure-journal-{time.strftime('%Y%m%dT%H%M%S')}.json")
     journal = Journal(journal_path)
+    journal.save()  # written before anything is changed, and kept when nothing is
     clients = region_clients(args.profile, args.endpoint_url)
-    services = {
-        s.get("serviceArn"): s
-        for a in collected.get("accounts", [])
-        for r in a.get("regions", [])
-        for s in (r.get("ecs") or {}).get("services") or []
-    }
-    task_defs = {
+    revisions = {
         t.get("taskDefinitionArn"): t
         for a in collected.get("accounts", [])
         for r in a.get("regions", [])
         for t in (r.get("ecs") or {}).get("taskDefinitions") or []
     }
+    caller = None
+    try:
+        caller = clients(args.region[0] if getattr(args, "region", None) else None)[
+            "sts"
+        ].get_caller_identity()["Account"]
+    except Exception:  # the account check below then does not guess
+        caller = None
+    applier = Applier(clients, journal, flags, revisions)
+    results: dict[str, object] = {}
+    code = EXIT_OK
     for plan in found:
-        region = plan.resource_uid.split(":")[3] if plan.resource_uid.startswith("arn:") else None
-        applier = Applier(clients(region), journal, region or "", apply_iam=args.apply_iam)
-        try:
-            applier.apply(plan, task_defs.get(plan.task_definition_arn), services.get(plan.resource_uid))
-        except ApplyError as e:
-            for line in applier.log:
-                print(f"ecs-exposure: applied: {line}", file=sys.stderr)
+        if not plan.steps:
+            continue
+        if plan.account and caller and plan.account != caller:
             print(
-                f"ecs-exposure: error: {e}; stopped. Undo what was done with: ecs-exposure rollback "
-                f"{journal_path}",
+                f"ecs-exposure: note: {plan.resource}: in account {plan.account}, not the caller's "
+                f"({caller}): "
+                "not applied (run --apply with that account's credentials)",
+                file=sys.stderr,
+            )
+            code = EXIT_INCOMPLETE
+            continue
+        try:
+            outcome = applier.apply(plan)
+        except ApplyError as e:
+            print(
+                f"ecs-exposure: error: {e}; stopped. {len(journal.entries)} change(s) journalled in "
+                f"{journal_path}; "
+                f"undo them with: ecs-exposure rollback {journal_path}",
                 file=sys.stderr,
             )
             return EXIT_USAGE
-        for line in applier.log:
-            print(f"ecs-exposure: applied: {line}", file=sys.stderr)
-    journal.save()
-    print(
-        f"ecs-exposure: journal written to {journal_path} (undo with: ecs-exposure rollback {journal_path})",
-        file=sys.stderr,
-    )
-    return EXIT_OK
+        for line in outcome.log:
+            print(f"ecs-exposure: {plan.resource}: {line}", file=sys.stderr)
+        for note in outcome.notes:
+            print(f"ecs-exposure: note: {note}", file=sys.stderr)
+        if outcome.status in ("skipped", "partial"):
+            code = EXIT_INCOMPLETE
+        results.update(outcome.results)
+        for m in plan.manual:
+            if m.request:
+                service, op, params = m.request
+                resolved = walk(params, lambda r: results.get(r.step, r) if isinstance(r, Ref) else r)
+                print(
+                    f"ecs-exposure: {plan.resource}: next, by hand: {m.what}: aws {service} "
+                    f"{op.replace('_', '-')} "
+                    f"--cli-input-json '{json.dumps(finalize(op, resolved))}'",
+                    file=sys.stderr,
+                )
+    if args.write_dir is not None:
+        write_revisions(args.write_dir, found, results)
+    if journal.entries:
+        print(
+            f"ecs-exposure: {len(journal.entries)} change(s) journalled in {journal_path} (undo with: "
+            f"ecs-exposure rollback {journal_path})",
+            file=sys.stderr,
+        )
+    else:
+        print("ecs-exposure: nothing to change: AWS already holds every planned fix", file=sys.stderr)
+    return code

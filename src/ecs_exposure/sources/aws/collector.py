@@ -368,6 +368,11 @@ class AccountCollector:
 
         if (sgs := filtered("describe_security_groups", "SecurityGroups", "group-id", groups)) is not None:
             ec2["securityGroups"] = sgs
+        # every network interface using those groups: a group is shared when anything else uses it (fix)
+        if (
+            enis := filtered("describe_network_interfaces", "NetworkInterfaces", "group-id", groups)
+        ) is not None:
+            ec2["networkInterfaces"] = enis
         found_subnets = filtered("describe_subnets", "Subnets", "subnet-id", subnets)
         if found_subnets is None:
             return ec2
