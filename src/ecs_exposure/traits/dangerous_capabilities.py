@@ -76,4 +76,5 @@ TRAIT = TraitSpec(
         "e.g. NET_BIND_SERVICE) and maps no host devices, then update the service."
     ),
     detect=detect,
+    reads=frozenset({"TaskDefinition.containers", "Container.capabilities_add", "Container.devices"}),
 )

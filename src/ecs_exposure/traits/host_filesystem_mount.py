@@ -96,4 +96,5 @@ TRAIT = TraitSpec(
         "mount points and `readonlyRootFilesystem: true`; never mount the container runtime socket."
     ),
     detect=detect,
+    reads=frozenset({"TaskDefinition.containers", "TaskDefinition.volumes", "Container.mount_points"}),
 )

@@ -45,4 +45,5 @@ TRAIT = TraitSpec(
     ),
     remediation="Set `user` to a non-root uid:gid that the image supports.",
     detect=detect,
+    reads=frozenset({"TaskDefinition.containers", "TaskDefinition.os_family", "Container.user"}),
 )

@@ -37,4 +37,7 @@ TRAIT = TraitSpec(
     ),
     remediation="Set `readonlyRootFilesystem: true` and mount writable volumes only where the app writes.",
     detect=detect,
+    reads=frozenset(
+        {"TaskDefinition.containers", "TaskDefinition.os_family", "Container.readonly_root_filesystem"}
+    ),
 )
