@@ -17,16 +17,20 @@ from ..outputs import plans as plans_output
 from ..remediation import FixOptions, plans
 from ..remediation.apply import Applier, ApplyError, Journal
 from ..sources import load_paths
+from ..sources.jsonio import file_size_limit
 from ..sources.snapshot import load_snapshot
 from .common import (
     EXIT_INCOMPLETE,
     EXIT_OK,
     EXIT_USAGE,
     add_aws_options,
+    add_input_options,
     collect_live,
     emit_issues,
     error,
     example_path,
+    missing_paths,
+    say,
 )
 
 NAME = "fix"
@@ -131,6 +135,7 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
         help="where --apply records every change and its undo (default: ecs-exposure-journal-TIME.json)",
     )
     add_aws_options(f)
+    add_input_options(f)
     f.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
     f.set_defaults(run=run)
 
@@ -154,12 +159,14 @@ def run(args: argparse.Namespace) -> int:
     if args.apply and not args.aws:
         error("--apply needs --aws: fixes are applied to the live estate")
         return EXIT_USAGE
+    if (code := missing_paths(args.paths)) is not None:
+        return code
     collected = None
     if args.aws:
         collected, code = collect_live(args)
         if collected is None:
             return code
-    with paused_gc():
+    with paused_gc(), file_size_limit(args.max_file_size):
         inventory = load_paths(paths)
         if collected is not None:
             inventory.merge(load_snapshot(copy.deepcopy(collected), "aws"))
@@ -180,10 +187,9 @@ def run(args: argparse.Namespace) -> int:
             if p.new_revision is None:
                 continue
             if any("credentials-outside-environment" in n for n in p.notes):
-                print(
-                    f"ecs-exposure: note: {p.resource}: new revision not written, it would still hold a "
-                    "credential (fix its command, labels or secret references by hand)",
-                    file=sys.stderr,
+                say(
+                    f"note: {p.resource}: new revision not written, it would still hold a "
+                    "credential (fix its command, labels or secret references by hand)"
                 )
                 continue
             target = args.write_dir / p.revision_file

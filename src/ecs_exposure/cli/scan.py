@@ -6,26 +6,28 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..engine import ScanOptions, scan, worst
+from ..engine import ScanOptions, scan
 from ..gcpause import paused_gc
 from ..outputs import FORMATS
 from ..sources import load_paths
+from ..sources.jsonio import file_size_limit
 from ..sources.snapshot import load_snapshot
 from ..sources.vulns import load_kev, load_vuln_file
 from ..traits import registry
 from ..traits.base import TraitSettings
 from .common import (
-    EXIT_FINDINGS,
-    EXIT_INCOMPLETE,
-    EXIT_OK,
     EXIT_USAGE,
     add_aws_options,
+    add_input_options,
     collect_live,
     emit_issues,
     error,
     example_path,
+    exit_code,
+    missing_paths,
     probability,
     save_snapshot,
+    say,
     severity,
     vuln_severity,
 )
@@ -62,7 +64,8 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
         "--fail-on",
         type=severity,
         metavar="SEVERITY",
-        help="exit 1 when a finding is at or above SEVERITY (critical, high, medium, low, informational)",
+        help="exit 1 when a finding is at or above SEVERITY (critical, high, medium, low, informational), "
+        "even when the scan is incomplete",
     )
     s.add_argument(
         "--include-informational",
@@ -113,6 +116,7 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
         default="auto",
         help="colour in the table output (default: auto, when writing to a terminal)",
     )
+    add_input_options(s)
     s.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
     s.add_argument(
         "--aws", action="store_true", help="collect a snapshot from AWS, then scan it (see 'collect')"
@@ -133,6 +137,9 @@ def run(args: argparse.Namespace) -> int:
     if args.example:
         paths.append(example_path())
         vulns.extend(sorted((example_path().parent / "vulns").glob("*.json")))
+    named = [*args.paths, *args.vulns, *([args.kev] if args.kev is not None else [])]
+    if (code := missing_paths(named)) is not None:
+        return code
     collected = None
     if args.aws:
         collected, code = collect_live(args)
@@ -154,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     to_terminal = args.output is None and sys.stdout.isatty()
     color = args.color == "always" or (args.color == "auto" and to_terminal)
     settings = TraitSettings(args.epss_threshold, args.min_severity)
-    with paused_gc():
+    with paused_gc(), file_size_limit(args.max_file_size):
         inventory = load_paths(paths)
         if collected is not None:
             inventory.merge(load_snapshot(collected, "aws"))
@@ -175,15 +182,11 @@ def run(args: argparse.Namespace) -> int:
         try:
             args.output.write_bytes(data)
         except OSError as e:
-            print(f"ecs-exposure: {args.output}: cannot write: {e.strerror}", file=sys.stderr)
+            say(f"{args.output}: cannot write: {e.strerror}")
             return EXIT_USAGE
     else:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     emit_issues(result)
-
-    top = worst(result)
-    if args.fail_on is not None and top is not None and top >= args.fail_on:
-        return EXIT_FINDINGS
-    return EXIT_OK if result.complete else EXIT_INCOMPLETE
+    return exit_code(result, args.fail_on)
