@@ -112,7 +112,7 @@ def _fill(read_into: Callable[[memoryview], int | None], hint: int, limit: int) 
             if n > limit:
                 return None
             buf.extend(bytes(min(max(n, _CHUNK), limit + 1 - n)))
-        got = read_into(memoryview(buf)[n:])
+        got = read_into(memoryview(buf)[n : n + _CHUNK])  # in steps: a decompressor's copy stays small
         if not got:
             break
         n += got

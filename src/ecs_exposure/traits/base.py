@@ -134,6 +134,16 @@ def problem_reasons(
     return [(p.fields, f"{label}: {p.reason(base_loc)}") for p in problems]
 
 
+def field_unreadable(td: TaskDefinition, name: str, within: Loc | None = None) -> bool:
+    """Whether model field ``name`` of ``td`` (of its container at ``within``) could not be read.
+    For a detector whose trait fires on a field's *absence* (``user`` unset → root): a value it
+    could not read is not an absent one."""
+    if not td.problems:
+        return False
+    n = len(within.parts) if within is not None else 0
+    return any(name in p.fields and (within is None or p.loc.parts[:n] == within.parts) for p in td.problems)
+
+
 def unreadable(target: Target) -> list[tuple[tuple[str, ...], str]]:
     """(fields, reason) of every unreadable field of the resource: its running revisions (their
     containers included) and its service. Empty, and cheap, when the input was well formed."""

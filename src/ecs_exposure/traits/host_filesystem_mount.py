@@ -1,6 +1,6 @@
 from ..model import Category, Evidence, TaskDefinition
 from ._paths import normalise
-from .base import Target, TraitSpec, evidence_fact, over_revisions
+from .base import Target, TraitSpec, evidence_fact, field_unreadable, over_revisions
 
 ID = "host-filesystem-mount"
 
@@ -71,6 +71,10 @@ def _check(td: TaskDefinition) -> list[Evidence]:
             kind = classify(vol.host_source_path)
             high = kind == "socket" or (kind is not None and not m.read_only)
             mode = "read-only" if m.read_only else "writable"
+            if field_unreadable(
+                td, "Container.mount_points", c.loc.child("mountPoints", m.index, "readOnly")
+            ):
+                mode = "readOnly unreadable: taken as writable"
             note = _WHAT.get(kind or "", "")
             out.append(
                 Evidence(
