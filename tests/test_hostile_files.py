@@ -112,9 +112,34 @@ def test_sparse_file_in_a_directory_is_an_issue_not_a_crash(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(
-    ("flag", "code"),
-    [("1K", 3), ("2k", 0), ("1.5KiB", 0), ("4096", 0), ("1M", 0), ("0", 2), ("lots", 2), ("-1K", 2)],
+    ("text", "size"),
+    [
+        ("1K", 1024),
+        ("2k", 2048),
+        ("1.5KiB", 1536),
+        ("4096", 4096),
+        ("512M", 512 << 20),
+        ("2G", 2 << 30),
+        ("1gb", 1 << 30),
+        ("0", None),
+        ("lots", None),
+        ("-1K", None),
+        ("", None),
+    ],
 )
+def test_max_file_size_values(text: str, size: int | None) -> None:
+    import argparse
+
+    from ecs_exposure.cli.common import file_size
+
+    if size is None:
+        with pytest.raises(argparse.ArgumentTypeError, match="expected a size such as 512M or 2G"):
+            file_size(text)
+    else:
+        assert file_size(text) == size
+
+
+@pytest.mark.parametrize(("flag", "code"), [("1K", 3), ("2K", 0), ("lots", 2)])
 def test_max_file_size_flag(tmp_path: Path, flag: str, code: int) -> None:
     doc = taskdef(
         container(environment=[{"name": f"V{i}", "value": "x" * 8} for i in range(30)]), revision=None
