@@ -415,7 +415,10 @@ def test_cli_vulns_and_kev(cli, tmp_path: Path) -> None:
     [f] = json.loads(r.out)["findings"]
     assert "exploitable-vulnerability" in {t["id"] for t in f["traits"]}
     r = cli("scan", str(td), "--vulns", str(tmp_path / "missing.json"))
-    assert r.code == 3 and "missing.json: cannot read" in r.err
+    assert r.code == 2 and "missing.json: no such file or directory" in r.err  # a usage error (#9)
+    (tmp_path / "dir.json").mkdir()
+    r = cli("scan", str(td), "--vulns", str(tmp_path / "dir.json"))
+    assert r.code == 3 and "dir.json: not a regular file: a directory" in r.err
     assert cli("scan", str(td), "--epss-threshold", "2").code == 2
     assert cli("scan", str(td), "--min-severity", "severe").code == 2
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date
 
 from .correlate import correlate
@@ -16,6 +16,7 @@ from .model import (
     AccountInventory,
     ExposureFinding,
     Inventory,
+    Loc,
     RegionInventory,
     Resource,
     ScanIssue,
@@ -29,7 +30,7 @@ from .model import (
 )
 from .suppress import Suppressor
 from .traits import Target, registry
-from .traits.base import TraitSettings
+from .traits.base import TraitSettings, unreadable
 from .vulnindex import VulnIndex
 
 
@@ -130,13 +131,83 @@ def _service_target(
 
 
 def targets(
-    inv: Inventory, issues: list[ScanIssue] | None = None, settings: TraitSettings | None = None
+    inv: Inventory,
+    issues: list[ScanIssue] | None = None,
+    settings: TraitSettings | None = None,
+    notes: list[str] | None = None,
 ) -> Iterator[Target]:
-    """One target per service, per task definition no service runs, and per task definition file.
+    """One target per resource id: per service, per task definition no service runs, and per task
+    definition file.
 
     A service whose running revision is missing from the inputs is recorded in ``issues``: its
-    traits are unknown and the result is incomplete.
+    traits are unknown and the result is incomplete. A resource found twice (two snapshots of one
+    account, two files holding the same ``taskDefinitionArn``) is one resource, see :func:`_unique`.
     """
+    return _unique(_targets(inv, issues, settings), issues, notes)
+
+
+def _content(value: object) -> object:
+    """What a parsed resource says, without where it was read: to compare copies from two files."""
+    if isinstance(value, Loc):
+        return None
+    if isinstance(value, tuple | list):
+        return tuple(_content(v) for v in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__, *(_content(getattr(value, f.name)) for f in fields(value)))
+    return value
+
+
+def _same_resource(a: Target, b: Target) -> bool:
+    return _content((a.service, a.task_definitions, a.missing_task_definitions)) == _content(
+        (b.service, b.task_definitions, b.missing_task_definitions)
+    )
+
+
+def _unique(
+    found: Iterator[Target], issues: list[ScanIssue] | None, notes: list[str] | None
+) -> Iterator[Target]:
+    """Never two findings with one id. A resource seen again with the same content is scanned once
+    (a note per pair of files); a task definition *file* with different content keeps its own id
+    (its file path, as for a file without an ARN); a service or a snapshot's task definition with
+    different content is scanned from the first input only, and the result is incomplete."""
+    first: dict[str, Target] = {}
+    same: Counter[tuple[str, str]] = Counter()
+    for t in found:
+        uid = t.resource.uid
+        seen = first.get(uid)
+        if seen is None:
+            first[uid] = t
+            yield t
+            continue
+        here, there = t.resource.loc.file, seen.resource.loc.file
+        if _same_resource(seen, t):
+            same[(here, there)] += 1
+            continue
+        if t.region is None:  # a task definition file: both are scanned, under distinct ids
+            loc = t.resource.loc
+            alt = f"{loc.file}#{loc.pointer}" if loc.parts else loc.file
+            if alt not in first:
+                t = replace(t, resource=replace(t.resource, uid=alt))
+                first[alt] = t
+                yield t
+                continue
+        if issues is not None:
+            issues.append(
+                ScanIssue(
+                    here,
+                    t.resource.loc.path,
+                    f"{uid} is also in {there} with different content: scanned from {there} only",
+                )
+            )
+    if notes is not None:
+        for (here, there), n in same.items():
+            what = "resource" if n == 1 else f"{n} resources"
+            notes.append(f"{here}: skipped, {what} also in {there} with the same content (scanned once)")
+
+
+def _targets(
+    inv: Inventory, issues: list[ScanIssue] | None, settings: TraitSettings | None
+) -> Iterator[Target]:
     memo: dict[object, object] = {}
     shared = {"vulns": vuln_index(inv), "settings": settings or TraitSettings(), "memo": memo}
     for account in inv.accounts:
@@ -197,11 +268,12 @@ def evaluate(
 ) -> tuple[ExposureFinding | None, list[TraitUnknown]]:
     hits: list[TraitHit] = []
     unknown: list[TraitUnknown] = []
+    problems = unreadable(target)  # malformed fields of this resource: their traits are unknown
     for trait_id, spec in registry().items():
         if options.traits and trait_id not in options.traits:
             continue
         try:
-            outcome = spec.detect(target)
+            outcome = spec.evaluate(target, problems)
         except Exception as e:  # a detector bug must not stop the scan, nor pass silently
             if options.debug:
                 raise
@@ -233,7 +305,8 @@ def scan(inv: Inventory, options: ScanOptions | None = None) -> ScanResult:
     scanned = 0
     unknown_counts: Counter[str] = Counter()
     suppressor = Suppressor((*options.suppressions, *inv.suppressions), options.today)
-    for target in targets(inv, issues, options.settings):
+    notes = list(inv.notes)
+    for target in targets(inv, issues, options.settings, notes):
         scanned += 1
         finding, unknown = evaluate(target, options, issues, suppressor)
         unknown_counts.update(u.trait_id for u in unknown)
@@ -247,7 +320,7 @@ def scan(inv: Inventory, options: ScanOptions | None = None) -> ScanResult:
         tuple(findings),
         tuple(issues),
         scanned,
-        tuple(inv.notes),
+        tuple(notes),
         tuple(sorted(unknown_counts.items())),
         inv.positions,
         suppressor.uses(),

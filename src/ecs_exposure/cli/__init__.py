@@ -5,8 +5,11 @@ the parser; it sets ``run``) and ``run(args) -> int``. Adding a sub-command mean
 and naming it in ``COMMANDS``.
 
 Exit codes: 0 no finding at or above ``--fail-on`` (or no ``--fail-on``) and a complete scan;
-1 a finding at or above ``--fail-on``; 2 usage or fatal error; 3 the scan is incomplete (an
-input could not be read, a snapshot records failed API calls, or a detector failed).
+1 a finding at or above ``--fail-on``, *even when the scan is incomplete* (a CI gate that treats 3
+as a warning must never pass a build with a finding over the gate; stderr and the JSON report's
+``complete: false`` still say the scan was incomplete); 2 usage or fatal error (a path on the
+command line that does not exist included); 3 the scan is incomplete (an input could not be read,
+a snapshot records failed API calls, or a detector failed) and no finding crosses ``--fail-on``.
 """
 
 from __future__ import annotations
@@ -28,9 +31,15 @@ service; then plan, apply and roll back the fix."""
 EPILOG = """\
 exit codes:
   0  scan complete, no finding at or above --fail-on
-  1  a finding at or above --fail-on
-  2  usage or fatal error
+  1  a finding at or above --fail-on, even if the scan is also incomplete (1 wins over 3:
+     a gate that tolerates 3 must never pass a finding; stderr still says "scan incomplete"
+     and the JSON report has "complete": false)
+  2  usage or fatal error (a PATH that does not exist included)
   3  scan incomplete: an input could not be read or an API call had failed (see stderr)
+
+input files: only regular files are read (a FIFO, socket or device is skipped in a directory and
+an error when named); a file over --max-file-size (default 256 MiB, after decompression) is
+reported and not read.
 
 examples:
   ecs-exposure scan --example

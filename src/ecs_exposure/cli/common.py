@@ -1,17 +1,28 @@
-"""What the sub-commands share: exit codes, the parser class, argument types, AWS options, the
-collection step and the one-line reporting of scan issues."""
+"""What the sub-commands share: exit codes, the parser class, argument types, AWS and input
+options, the collection step and the one-line reporting of scan issues.
+
+Everything printed on stderr goes through :func:`say`, which escapes control characters, ANSI
+escapes and bidi overrides from names and file names (:mod:`ecs_exposure.safetext`), so one problem
+is always one line.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
+from ..baseline import failing
 from ..config import Config, ConfigError, resolve_config
 from ..model import ScanResult, Severity
+from ..safetext import escape
 from ..sources.aws.cli import NoCredentials, collect_progress, format_stats, write_snapshot
 from ..sources.aws.collector import CallStats, CollectConfig, collect
+from ..sources.jsonio import DEFAULT_MAX_FILE_SIZE, size_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -46,8 +57,52 @@ def vuln_severity(text: str) -> str:
     return value
 
 
+def say(message: str) -> None:
+    """One line on stderr, prefixed, with anything from the inputs made visible and harmless."""
+    print(f"ecs-exposure: {escape(message)}", file=sys.stderr)
+
+
 def error(message: str) -> None:
-    print(f"ecs-exposure: error: {message}", file=sys.stderr)
+    say(f"error: {message}")
+
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def file_size(text: str) -> int:
+    """``512M``, ``2G``, ``1.5GiB``, ``100000`` (bytes): binary units."""
+    m = _SIZE.fullmatch(text)
+    value = int(float(m.group(1)) * _UNITS[m.group(2).lower()]) if m else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a size such as 512M or 2G, not {text!r}")
+    return value
+
+
+def add_input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--max-file-size",
+        type=file_size,
+        default=DEFAULT_MAX_FILE_SIZE,
+        metavar="SIZE",
+        help=f"largest input file read, after decompression (default: {size_text(DEFAULT_MAX_FILE_SIZE)}, "
+        "e.g. 1G); a larger file is reported as an error and not read",
+    )
+
+
+def missing_paths(paths: Iterable[Path]) -> int | None:
+    """Paths named on the command line that do not exist (or are links to nothing) are usage
+    errors: one line each, and EXIT_USAGE. None when all exist."""
+    bad = False
+    for p in paths:
+        if os.path.lexists(p) and (os.path.exists(p) or not os.path.islink(p)):
+            continue
+        bad = True
+        if os.path.islink(p):
+            error(f"{p}: broken symbolic link (to {os.readlink(p)})")
+        else:
+            error(f"{p}: no such file or directory")
+    return EXIT_USAGE if bad else None
 
 
 def add_aws_options(p: argparse.ArgumentParser) -> None:
@@ -125,16 +180,37 @@ def example_path() -> Path:
 
 
 def emit_issues(result: ScanResult) -> None:
+    """One line per issue; notes of skipped files grouped by reason (``skipped a.json and 3 more:
+    not a task definition or snapshot``), other notes one line each."""
     for issue in result.issues:
-        print(f"ecs-exposure: {issue}", file=sys.stderr)
-    if result.notes:
-        first = result.notes[0].split(": skipped", 1)[0]
-        more = f" and {len(result.notes) - 1} more" if len(result.notes) > 1 else ""
-        print(
-            f"ecs-exposure: note: skipped {first}{more}: "
-            "JSON that is neither a task definition nor a snapshot",
-            file=sys.stderr,
-        )
+        say(str(issue))
+    skipped: dict[str, list[str]] = {}
+    for note in result.notes:
+        name, sep, reason = note.partition(": skipped, ")
+        if sep:
+            skipped.setdefault(reason, []).append(name)
+        else:
+            say(f"note: {note}")
+    for reason, names in skipped.items():
+        more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+        say(f"note: skipped {names[0]}{more}: {reason}")
+
+
+def exit_code(result: ScanResult, fail_on: Severity | None) -> int:
+    """1 when a finding counts against ``fail_on`` (at or above it, not suppressed, new when a
+    baseline was given: :func:`baseline.failing`), even when the scan is incomplete: a CI gate that
+    tolerates 3 as a warning must never pass a build with a finding over the gate. Then 3 when the
+    scan is incomplete, else 0. When 1 hides an incomplete scan, a last line on stderr says so (the
+    JSON report has ``complete: false`` either way)."""
+    if fail_on is not None and failing(result, fail_on):
+        if not result.complete:
+            n = len(result.issues)
+            say(
+                f"scan incomplete ({n} input problem{'s' if n != 1 else ''} above): exit {EXIT_FINDINGS} "
+                f"because a finding is at or above --fail-on, which outranks {EXIT_INCOMPLETE}"
+            )
+        return EXIT_FINDINGS
+    return EXIT_OK if result.complete else EXIT_INCOMPLETE
 
 
 def collect_config(args: argparse.Namespace) -> CollectConfig | str:
@@ -180,7 +256,7 @@ def collect_live(args: argparse.Namespace) -> tuple[dict | None, int]:
     if args.stats:
         print(format_stats(stats), file=sys.stderr, end="")
     for note in doc.get("notes", []):
-        print(f"ecs-exposure: note: {note}", file=sys.stderr)
+        say(f"note: {note}")
     return doc, EXIT_OK
 
 
@@ -188,11 +264,7 @@ def save_snapshot(doc: dict, path: Path) -> bool:
     try:
         write_snapshot(doc, path)
     except OSError as e:
-        print(f"ecs-exposure: {path}: cannot write: {e.strerror}", file=sys.stderr)
+        say(f"{path}: cannot write: {e.strerror}")
         return False
-    print(
-        f"ecs-exposure: note: wrote {path}; snapshots may hold credentials from task definitions: "
-        "protect it like a secret",
-        file=sys.stderr,
-    )
+    say(f"note: wrote {path}; snapshots may hold credentials from task definitions: protect it like a secret")
     return True

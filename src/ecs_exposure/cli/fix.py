@@ -20,6 +20,7 @@ from ..remediation.apply import Applier, ApplyError, finalize
 from ..remediation.journal import Journal
 from ..remediation.plan import IAM_FLAG, IRREVERSIBLE_FLAG, Ref, holds_ref, holds_sensitive, walk
 from ..sources import load_paths
+from ..sources.jsonio import file_size_limit
 from ..sources.snapshot import load_snapshot
 from ..sources.vulns import load_kev, load_vuln_file
 from .common import (
@@ -27,10 +28,12 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     add_aws_options,
+    add_input_options,
     collect_live,
     emit_issues,
     error,
     example_path,
+    missing_paths,
 )
 
 NAME = "fix"
@@ -165,6 +168,7 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
         help="where --apply records every change before making it (default: ecs-exposure-journal-TIME.json)",
     )
     add_aws_options(f)
+    add_input_options(f)
     f.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
     f.set_defaults(run=run)
 
@@ -195,12 +199,14 @@ def run(args: argparse.Namespace) -> int:
     flags = {
         flag for flag, on in ((IAM_FLAG, args.apply_iam), (IRREVERSIBLE_FLAG, args.allow_irreversible)) if on
     }
+    if (code := missing_paths(args.paths)) is not None:
+        return code
     collected = None
     if args.aws:
         collected, code = collect_live(args)
         if collected is None:
             return code
-    with paused_gc():
+    with paused_gc(), file_size_limit(args.max_file_size):
         inventory = load_paths(paths)
         if collected is not None:
             inventory.merge(load_snapshot(copy.deepcopy(collected), "aws"))

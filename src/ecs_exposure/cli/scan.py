@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..baseline import BaselineError, failing, load_baseline, mark
+from ..baseline import BaselineError, load_baseline, mark
 from ..config import Config, shown
 from ..engine import ScanOptions, scan
 from ..gcpause import paused_gc
 from ..model import Inventory, ScanResult, Severity
 from ..outputs import FORMATS
 from ..sources import load_paths
-from ..sources.jsonio import display_path
+from ..sources.jsonio import display_path, file_size_limit
 from ..sources.snapshot import load_snapshot
 from ..sources.vulns import load_kev, load_vuln_file
 from ..store import DEFAULT as DEFAULT_STORE
@@ -28,19 +28,20 @@ if TYPE_CHECKING:
     from ..store import Store
 
 from .common import (
-    EXIT_FINDINGS,
-    EXIT_INCOMPLETE,
-    EXIT_OK,
     EXIT_USAGE,
     add_aws_options,
     add_config_options,
+    add_input_options,
     collect_live,
     emit_issues,
     error,
     example_path,
+    exit_code,
+    missing_paths,
     probability,
     read_config,
     save_snapshot,
+    say,
     severity,
     vuln_severity,
 )
@@ -75,8 +76,9 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
         "--fail-on",
         type=severity,
         metavar="SEVERITY",
-        help="exit 1 when a finding is at or above SEVERITY (critical, high, medium, low, informational); "
-        "suppressed findings never count, and with --baseline only new ones do",
+        help="exit 1 when a finding is at or above SEVERITY (critical, high, medium, low, informational), "
+        "even when the scan is incomplete; suppressed findings never count, and with --baseline only new "
+        "ones do",
     )
     s.add_argument(
         "--include-informational",
@@ -144,6 +146,7 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
         choices=("auto", "always", "never"),
         help="colour in the table output (default: auto, when writing to a terminal)",
     )
+    add_input_options(s)
     s.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
     s.add_argument(
         "--aws", action="store_true", help="collect a snapshot from AWS, then scan it (see 'collect')"
@@ -256,6 +259,9 @@ def run(args: argparse.Namespace) -> int:
     if args.example:
         paths.append(example_path())
         vulns.extend(sorted((example_path().parent / "vulns").glob("*.json")))
+    named = [*args.paths, *args.vulns, *([args.kev] if args.kev is not None else [])]
+    if (code := missing_paths(named)) is not None:
+        return code
     collected = None
     if args.aws:
         collected, code = collect_live(args)
@@ -295,7 +301,7 @@ def run(args: argparse.Namespace) -> int:
     to_terminal = args.output is None and sys.stdout.isatty()
     color = args.color == "always" or (args.color == "auto" and to_terminal)
     settings = TraitSettings(args.epss_threshold, args.min_severity)
-    with paused_gc():
+    with paused_gc(), file_size_limit(args.max_file_size):
         inventory = load_paths(paths)
         if collected is not None:
             inventory.merge(load_snapshot(collected, "aws"))
@@ -325,7 +331,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             args.output.write_bytes(data)
         except OSError as e:
-            print(f"ecs-exposure: {args.output}: cannot write: {e.strerror}", file=sys.stderr)
+            say(f"{args.output}: cannot write: {e.strerror}")
             return EXIT_USAGE
     else:
         sys.stdout.flush()
@@ -333,13 +339,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.buffer.flush()
     emit_issues(result)
     for line in warnings(result.suppressions):
-        print(f"ecs-exposure: warning: {line}", file=sys.stderr)
+        say(f"warning: {line}")
     if isinstance(recorded, str):
         error(recorded)
         return EXIT_USAGE
     if recorded is not None:
-        print(f"ecs-exposure: note: recorded as scan {recorded} in {store.url}", file=sys.stderr)
-
-    if args.fail_on is not None and failing(result, args.fail_on):
-        return EXIT_FINDINGS
-    return EXIT_OK if result.complete else EXIT_INCOMPLETE
+        say(f"note: recorded as scan {recorded} in {store.url}")
+    return exit_code(result, args.fail_on)

@@ -17,6 +17,33 @@ from .secret import Secret
 from .suppression import SuppressionRule
 from .vulns import ImageReport
 
+# --------------------------------------------------------------------------- unreadable fields
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """A field of a resource that was present in the input but could not be read (wrong type, an
+    element that is not an object …). The resource keeps it so that every trait reading the field
+    is *unknown* for that resource, with this as the reason, instead of passing silently.
+
+    ``fields`` name what the bad data would have fed, as ``Class.attribute`` of this model
+    (``Container.privileged``, ``TaskDefinition.volumes``, ``Deployment.network``); a trait
+    declares the same names in ``TraitSpec.reads``. ``loc`` is where the bad value is."""
+
+    fields: tuple[str, ...]
+    loc: Loc
+    message: str
+
+    def reason(self, base: Loc | None = None) -> str:
+        """``containerDefinitions[0].privileged: expected a boolean, found a string``, the path
+        relative to ``base`` (the resource) when it is inside it."""
+        parts = self.loc.parts
+        if base is not None and parts[: len(base.parts)] == base.parts:
+            parts = parts[len(base.parts) :]
+        where = Loc(self.loc.file, parts).path if parts else "(whole resource)"
+        return f"{where}: {self.message}"
+
+
 # --------------------------------------------------------------------------- task definitions
 
 
@@ -152,6 +179,7 @@ class TaskDefinition:
     os_family: str | None = None  # runtimePlatform.operatingSystemFamily
     requires_compatibilities: tuple[str, ...] = ()
     tags: tuple[tuple[str, str], ...] = ()  # AWS tags (key, value): DescribeTaskDefinition include=TAGS
+    problems: tuple[FieldProblem, ...] = ()  # unreadable fields, its containers' included
 
     @property
     def label(self) -> str:
@@ -213,6 +241,7 @@ class Service:
     launch_type: str | None = None
     enable_execute_command: bool = False
     tags: tuple[tuple[str, str], ...] = ()  # AWS tags (key, value): DescribeServices include=TAGS
+    problems: tuple[FieldProblem, ...] = ()  # unreadable fields, its deployments' and task sets' included
 
     @property
     def running_task_definition_arns(self) -> tuple[str, ...]:
@@ -264,6 +293,7 @@ class SecurityGroup:
     vpc_id: str | None
     ingress: tuple[IngressRule, ...]
     loc: Loc
+    problems: tuple[FieldProblem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +319,7 @@ class RouteTable:
     main: bool
     routes: tuple[Route, ...]
     loc: Loc
+    problems: tuple[FieldProblem, ...] = ()
 
     def internet_gateway_default_route(self) -> Route | None:
         for r in self.routes:
@@ -316,6 +347,7 @@ class LoadBalancer:
     lb_type: str | None
     security_groups: tuple[str, ...]
     loc: Loc
+    problems: tuple[FieldProblem, ...] = ()
 
     @property
     def internet_facing(self) -> bool:
@@ -330,6 +362,7 @@ class Listener:
     protocol: str | None
     loc: Loc
     target_group_arns: tuple[str, ...] = ()  # forwarded to by the default actions
+    problems: tuple[FieldProblem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +373,7 @@ class TargetGroup:
     port: int | None
     protocol: str | None
     loc: Loc
+    problems: tuple[FieldProblem, ...] = ()
 
 
 # --------------------------------------------------------------------------- IAM

@@ -1,4 +1,8 @@
-"""The terminal report: a rich table of findings, then what could not be decided or read."""
+"""The terminal report: a rich table of findings, then what could not be decided or read.
+
+Every text that comes from the inputs (names, values shown in evidence, file names) goes through
+:func:`ecs_exposure.safetext.escape`: control characters, ANSI escapes and bidi overrides are shown,
+never obeyed."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..model import ScanResult, Severity, Status, UseState
+from ..safetext import escape
 from ..traits import registry
 
 STYLE = {
@@ -53,15 +58,15 @@ def render(result: ScanResult, color: bool = False, width: int = 140, **_: objec
                     context.append(h.trait_id)
                     continue
                 traits.append(("\n" if traits else "") + h.trait_id, style="bold")
-                first = h.evidence[0].summary if h.evidence else ""
+                first = escape(h.evidence[0].summary) if h.evidence else ""
                 more = f" (+{len(h.evidence) - 1} more)" if len(h.evidence) > 1 else ""
                 traits.append(f": {first}{more}")
             if context:
                 traits.append(("\n" if traits else "") + "context: " + ", ".join(context), style="dim")
-            body = Text(f.title + "\n", style="bold")
+            body = Text(escape(f.title) + "\n", style="bold")
             body.append(traits)
-            resource = Text(f.resource.name + "\n", style="bold")
-            resource.append(f.resource.uid, style="dim")
+            resource = Text(escape(f.resource.name) + "\n", style="bold")
+            resource.append(escape(f.resource.uid), style="dim")
             sev = Text(f.severity.name, style=STYLE[f.severity])
             if f.status == Status.SUPPRESSED:
                 sev.append("\nsuppressed", style="dim")

@@ -6,6 +6,10 @@ recognised by content, not by name: a snapshot (``"format": "ecs-exposure/snapsh
 definition in ``register-task-definition`` or ``describe-task-definition`` shape, or a JSON list of
 those. In a directory, ``*.json`` and ``*.json.gz`` files are read recursively and other JSON is
 skipped with a note; a file named explicitly must be one of those kinds.
+
+Reading is safe on hostile trees (see :mod:`.jsonio`): a FIFO, socket or device is never opened
+(skipped with a note in a directory, an error when named), a file over the size limit is reported
+without being read, and a file that exhausts memory is an error for that file only.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..model import Inventory, Loc, ScanIssue, TaskDefinitionFile
-from .jsonio import SourceError, display_path, read_json
+from .jsonio import NotAFile, SourceError, display_path, read_json
 from .reader import JSON, Reader
 from .snapshot import is_snapshot, load_snapshot
 from .taskdef import is_task_definition, parse_tags, parse_task_definition, unwrap
@@ -24,11 +28,29 @@ from .taskdef import is_task_definition, parse_tags, parse_task_definition, unwr
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".terraform", "__pycache__", ".venv"}
 
 
-def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
-    """Yield (file, named explicitly). Directories are walked in sorted order."""
+def iter_files(paths: Iterable[Path], issues: list[ScanIssue] | None = None) -> Iterator[tuple[Path, bool]]:
+    """Yield (file, named explicitly), each file once. Directories are walked in sorted order,
+    without following links to directories; one that cannot be listed is recorded in ``issues``."""
+    found: dict[str, tuple[Path, bool]] = {}
+    for path, explicit in _walk(paths, issues):
+        key = os.path.abspath(path)
+        seen = found.get(key)
+        found[key] = (seen[0] if seen else path, explicit or (seen is not None and seen[1]))
+    yield from found.values()
+
+
+def _walk(paths: Iterable[Path], issues: list[ScanIssue] | None) -> Iterator[tuple[Path, bool]]:
+
+    def unreadable(e: OSError) -> None:
+        if issues is not None:
+            where = display_path(Path(e.filename)) if e.filename else "?"
+            issues.append(
+                ScanIssue(where, "", f"cannot read directory: {e.strerror or e.__class__.__name__}")
+            )
+
     for p in paths:
         if p.is_dir():
-            for root, dirs, files in os.walk(p):
+            for root, dirs, files in os.walk(p, onerror=unreadable):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
                 for f in sorted(files):
                     if f.endswith((".json", ".json.gz")):
@@ -69,7 +91,7 @@ def load_document(doc: JSON, shown: str, explicit: bool) -> Inventory:
                 )
             )
         else:
-            inv.notes.append(f"{shown}: skipped, not a task definition or snapshot")
+            inv.notes.append(f"{shown}: skipped, JSON that is neither a task definition nor a snapshot")
         return inv
     for parts in strays:
         r.problem(Loc(shown, parts), "not a task definition (no containerDefinitions)")
@@ -77,17 +99,23 @@ def load_document(doc: JSON, shown: str, explicit: bool) -> Inventory:
     return inv
 
 
-def load_paths(paths: Iterable[Path]) -> Inventory:
+def load_paths(paths: Iterable[Path], max_file_size: int | None = None) -> Inventory:
+    """Every file of ``paths`` (directories walked); ``max_file_size`` bytes per file at most
+    (default: the limit in force, see :func:`.jsonio.file_size_limit`)."""
     inv = Inventory()
-    for path, explicit in iter_files(paths):
+    for path, explicit in iter_files(paths, inv.issues):
         shown = display_path(path)
-        if explicit and not path.exists():
-            inv.issues.append(ScanIssue(shown, "", "no such file or directory"))
-            continue
         try:
-            doc = read_json(path, shown)
+            doc = read_json(path, shown, max_file_size)
+            inv.merge(load_document(doc, shown, explicit))
+        except NotAFile as e:
+            if explicit:
+                inv.issues.append(ScanIssue(e.path, "", e.message))
+            else:
+                inv.notes.append(f"{shown}: skipped, {e.message}")
         except SourceError as e:
             inv.issues.append(ScanIssue(e.path, "", e.message))
-            continue
-        inv.merge(load_document(doc, shown, explicit))
+        except MemoryError:
+            doc = None
+            inv.issues.append(ScanIssue(shown, "", "not enough memory to scan it: not scanned"))
     return inv

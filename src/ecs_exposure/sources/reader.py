@@ -2,7 +2,10 @@
 
 A source reads a whole document with one :class:`Reader`; every wrong type becomes a
 :class:`ScanIssue` naming the file and the JSON path, the bad element is skipped, and the rest
-of the document is still read. Scalars where a string is expected are accepted as their JSON text
+of the document is still read. A parser also asks the reader which problems fell inside one
+resource (:meth:`Reader.mark`, :meth:`Reader.problems_since`): the resource keeps them as
+:class:`FieldProblem` so that the traits reading those fields are *unknown*, not absent.
+Scalars where a string is expected are accepted as their JSON text
 (``8080`` for ``"8080"``): AWS tooling writes both, and refusing them would hide the rest of the
 file.
 """
@@ -10,10 +13,11 @@ file.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..model import Loc, ScanIssue
+from ..model import FieldProblem, Loc, ScanIssue
+from ..model.location import Part
 
 JSON = Any
 
@@ -49,9 +53,33 @@ def type_name(value: JSON) -> str:
 class Reader:
     def __init__(self) -> None:
         self.issues: list[ScanIssue] = []
+        self._where: list[tuple[Loc, str]] = []  # the issues' locations, for problems_since
 
     def problem(self, loc: Loc, message: str) -> None:
         self.issues.append(ScanIssue(loc.file, loc.path if loc.parts else "", message))
+        self._where.append((loc, message))
+
+    def mark(self) -> int:
+        """A point to ask :meth:`problems_since` from (before reading a resource)."""
+        return len(self._where)
+
+    def problems_since(
+        self, mark: int, base: Loc, fields: Callable[[tuple[Part, ...]], tuple[str, ...]]
+    ) -> tuple[FieldProblem, ...]:
+        """The problems recorded since ``mark`` inside ``base``, each with the model fields its JSON
+        path (relative to ``base``) would have fed; problems that feed no field are left out (they
+        stay scan issues). Free when nothing went wrong: the common case at scale."""
+        if len(self._where) == mark:
+            return ()
+        n = len(base.parts)
+        out = []
+        for loc, message in self._where[mark:]:
+            if loc.parts[:n] != base.parts:
+                continue
+            names = fields(loc.parts[n:])
+            if names:
+                out.append(FieldProblem(names, loc, message))
+        return tuple(out)
 
     def expected(self, loc: Loc, what: str, value: JSON) -> None:
         self.problem(loc, f"expected {what}, found {type_name(value)}")
@@ -104,6 +132,15 @@ class Reader:
                 continue
             out.append(t)
         return tuple(out)
+
+    def word(self, parent: Mapping[str, JSON], key: str, loc: Loc) -> str | None:
+        """A keyword (``pidMode``, ``assignPublicIp`` …): only a string will do. A number or a
+        boolean is not taken as its JSON text, as :meth:`text` does: ``pidMode: 5`` is malformed."""
+        value = parent.get(key)
+        if value is None or type(value) is str:
+            return value
+        self.expected(loc.child(key), "a string", value)
+        return None
 
     def flag(self, parent: Mapping[str, JSON], key: str, loc: Loc, default: bool = False) -> bool:
         value = parent.get(key)

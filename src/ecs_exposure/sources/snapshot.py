@@ -4,13 +4,17 @@ The snapshot holds AWS API responses as the APIs return them (see
 ``shared/spec/snapshot-format.md``). A missing key means *not collected*; an empty list means
 *collected, none found*. Items are freed from the parsed document as soon as they are modelled,
 so a large snapshot is not held twice in memory.
+
+A present but unreadable field of a service, security group, route table or load balancer is a scan
+issue and a :class:`FieldProblem` kept on that object: the traits that read it are unknown for the
+services it concerns, never absent.
 """
 
 from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ..model import (
     AccountInventory,
@@ -35,11 +39,52 @@ from ..model import (
     Subnet,
     TargetGroup,
 )
+from ..model.location import Part
 from .reader import JSON, Reader
 from .taskdef import parse_tags, parse_task_definition
 from .vulns import ecr_reports, inspector_reports
 
 FORMAT = "ecs-exposure/snapshot@1"
+
+# JSON key of a service (or of one of its deployments / task sets) → the model fields it feeds
+_DEPLOYMENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "networkConfiguration": ("Deployment.network",),
+    "loadBalancers": ("Deployment.load_balancers",),
+    "taskDefinition": ("Service.deployments",),
+}
+_SERVICE_FIELDS: dict[str, tuple[str, ...]] = {
+    **_DEPLOYMENT_FIELDS,
+    "enableExecuteCommand": ("Service.enable_execute_command",),
+    "launchType": ("Service.launch_type",),
+}
+
+
+def service_fields(rel: tuple[Part, ...]) -> tuple[str, ...]:
+    """The model fields fed by the value at ``rel``, a JSON path inside a service."""
+    if not rel:
+        return ()
+    if rel[0] in ("deployments", "taskSets"):
+        if len(rel) <= 2:  # the list, or an item that is not an object: a running revision may be lost
+            return ("Service.deployments",)
+        return _DEPLOYMENT_FIELDS.get(rel[2], ())
+    return _SERVICE_FIELDS.get(rel[0], ())
+
+
+def _fields_except(what: str, identity: frozenset[str]) -> Callable[[tuple[Part, ...]], tuple[str, ...]]:
+    """For the EC2 / ELBv2 objects traits look up by id: any problem but in a name or tag."""
+
+    def fields(rel: tuple[Part, ...]) -> tuple[str, ...]:
+        return () if rel and rel[0] in identity else (what,)
+
+    return fields
+
+
+_NAMES = frozenset({"GroupName", "Description", "Tags", "OwnerId", "LoadBalancerName", "TargetGroupName"})
+_SG_FIELDS = _fields_except("SecurityGroup.ingress", _NAMES)
+_ROUTE_TABLE_FIELDS = _fields_except("RouteTable.routes", _NAMES)
+_LB_FIELDS = _fields_except("LoadBalancer.scheme", _NAMES)
+_LISTENER_FIELDS = _fields_except("Listener.target_group_arns", _NAMES)
+_TG_FIELDS = _fields_except("TargetGroup.load_balancer_arns", _NAMES)
 
 
 def is_snapshot(doc: JSON) -> bool:
@@ -80,6 +125,10 @@ def load_snapshot(doc: dict[str, JSON], source: str) -> Inventory:
             )
         )
 
+    if doc.get("accounts") is None:
+        inv.issues.append(
+            ScanIssue(source, "accounts", "snapshot has no accounts: nothing in it can be scanned")
+        )
     accounts = r.lst(doc, "accounts", root)
     for ai, acc in r.objects(accounts, root.child("accounts")):
         aloc = root.child("accounts", ai)
@@ -178,37 +227,47 @@ def _region(reg: dict[str, JSON], loc: Loc, account: AccountInventory, r: Reader
         region.load_balancers = {}
         for i, lb in r.objects(items, bloc.child("loadBalancers")):
             lloc = bloc.child("loadBalancers", i)
+            mark = r.mark()
             arn = r.text(lb, "LoadBalancerArn", lloc)
             if arn:
                 region.load_balancers[arn] = LoadBalancer(
                     arn,
                     r.text(lb, "LoadBalancerName", lloc),
-                    r.text(lb, "Scheme", lloc),
-                    r.text(lb, "Type", lloc),
+                    r.word(lb, "Scheme", lloc),
+                    r.word(lb, "Type", lloc),
                     r.texts(lb, "SecurityGroups", lloc),
                     lloc,
+                    r.problems_since(mark, lloc, _LB_FIELDS),
                 )
     if (items := r.opt_list(elb, "listeners", bloc)) is not None:
         region.listeners = []
         for i, li in r.objects(items, bloc.child("listeners")):
             lloc = bloc.child("listeners", i)
+            mark = r.mark()
             arn = r.text(li, "ListenerArn", lloc)
             lb_arn = r.text(li, "LoadBalancerArn", lloc)
             if arn and lb_arn:
+                port = r.integer(li, "Port", lloc)
+                protocol = r.text(li, "Protocol", lloc)
+                forwards = _forward_targets(
+                    r.lst(li, "DefaultActions", lloc), lloc.child("DefaultActions"), r
+                )
                 region.listeners.append(
                     Listener(
                         arn,
                         lb_arn,
-                        r.integer(li, "Port", lloc),
-                        r.text(li, "Protocol", lloc),
+                        port,
+                        protocol,
                         lloc,
-                        _forward_targets(r.lst(li, "DefaultActions", lloc)),
+                        forwards,
+                        r.problems_since(mark, lloc, _LISTENER_FIELDS),
                     )
                 )
     if (items := r.opt_list(elb, "targetGroups", bloc)) is not None:
         region.target_groups = {}
         for i, tg in r.objects(items, bloc.child("targetGroups")):
             tloc = bloc.child("targetGroups", i)
+            mark = r.mark()
             arn = r.text(tg, "TargetGroupArn", tloc)
             if arn:
                 region.target_groups[arn] = TargetGroup(
@@ -218,22 +277,23 @@ def _region(reg: dict[str, JSON], loc: Loc, account: AccountInventory, r: Reader
                     r.integer(tg, "Port", tloc),
                     r.text(tg, "Protocol", tloc),
                     tloc,
+                    r.problems_since(mark, tloc, _TG_FIELDS),
                 )
     return region
 
 
-def _forward_targets(actions: list[JSON]) -> tuple[str, ...]:
+def _forward_targets(actions: list[JSON], loc: Loc, r: Reader) -> tuple[str, ...]:
     out: list[str] = []
-    for a in actions:
-        if not isinstance(a, dict):
-            continue
-        if isinstance(a.get("TargetGroupArn"), str):
-            out.append(a["TargetGroupArn"])
-        fwd = a.get("ForwardConfig")
-        if isinstance(fwd, dict):
-            for t in fwd.get("TargetGroups") or []:
-                if isinstance(t, dict) and isinstance(t.get("TargetGroupArn"), str):
-                    out.append(t["TargetGroupArn"])
+    for i, a in r.objects(actions, loc):
+        aloc = loc.child(i)
+        if arn := r.text(a, "TargetGroupArn", aloc):
+            out.append(arn)
+        fwd = r.obj(a, "ForwardConfig", aloc)
+        if fwd is not None:
+            floc = aloc.child("ForwardConfig")
+            for j, t in r.objects(r.lst(fwd, "TargetGroups", floc), floc.child("TargetGroups")):
+                if arn := r.text(t, "TargetGroupArn", floc.child("TargetGroups", j)):
+                    out.append(arn)
     return tuple(dict.fromkeys(out))
 
 
@@ -244,7 +304,10 @@ def _network(raw: Mapping[str, JSON] | None, loc: Loc, r: Reader) -> NetworkConf
     if aws is None:
         return None
     aloc = loc.child("awsvpcConfiguration")
-    public = (r.text(aws, "assignPublicIp", aloc) or "DISABLED").upper() == "ENABLED"
+    assign = r.word(aws, "assignPublicIp", aloc)
+    if assign is not None and assign.upper() not in ("ENABLED", "DISABLED"):
+        r.problem(aloc.child("assignPublicIp"), "expected ENABLED or DISABLED")
+    public = (assign or "DISABLED").upper() == "ENABLED"
     return NetworkConfig(r.texts(aws, "subnets", aloc), r.texts(aws, "securityGroups", aloc), public, aloc)
 
 
@@ -264,6 +327,7 @@ def _load_balancers(raw: Mapping[str, JSON], loc: Loc, r: Reader) -> tuple[Servi
 
 
 def _service(raw: dict[str, JSON], loc: Loc, r: Reader) -> Service | None:
+    mark = r.mark()
     arn = r.text(raw, "serviceArn", loc)
     name = r.text(raw, "serviceName", loc)
     if not arn:
@@ -303,10 +367,12 @@ def _service(raw: dict[str, JSON], loc: Loc, r: Reader) -> Service | None:
         launch_type=r.text(raw, "launchType", loc),
         enable_execute_command=r.flag(raw, "enableExecuteCommand", loc),
         tags=parse_tags(raw["tags"]) if raw.get("tags") else (),
+        problems=r.problems_since(mark, loc, service_fields),
     )
 
 
 def _security_group(raw: dict[str, JSON], loc: Loc, r: Reader) -> SecurityGroup | None:
+    mark = r.mark()
     gid = r.text(raw, "GroupId", loc)
     if not gid:
         r.problem(loc, "security group has no GroupId")
@@ -330,10 +396,18 @@ def _security_group(raw: dict[str, JSON], loc: Loc, r: Reader) -> SecurityGroup 
                     proto, lo, hi, None, r.text(pair, "GroupId", ploc), ploc.child("UserIdGroupPairs", j)
                 )
             )
-    return SecurityGroup(gid, r.text(raw, "GroupName", loc), r.text(raw, "VpcId", loc), tuple(rules), loc)
+    return SecurityGroup(
+        gid,
+        r.text(raw, "GroupName", loc),
+        r.text(raw, "VpcId", loc),
+        tuple(rules),
+        loc,
+        r.problems_since(mark, loc, _SG_FIELDS),
+    )
 
 
 def _route_table(raw: dict[str, JSON], loc: Loc, r: Reader) -> RouteTable:
+    mark = r.mark()
     subnets = []
     main = False
     for i, a in r.objects(r.lst(raw, "Associations", loc), loc.child("Associations")):
@@ -359,6 +433,7 @@ def _route_table(raw: dict[str, JSON], loc: Loc, r: Reader) -> RouteTable:
         main,
         tuple(routes),
         loc,
+        r.problems_since(mark, loc, _ROUTE_TABLE_FIELDS),
     )
 
 

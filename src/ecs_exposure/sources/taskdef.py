@@ -1,6 +1,9 @@
 """Task definition JSON (register or describe shape) → :class:`TaskDefinition`.
 
-Shared by the file source and the snapshot source: both hold the ECS API's own JSON.
+Shared by the file source and the snapshot source: both hold the ECS API's own JSON. A field that
+is present but unreadable is a scan issue *and* a :class:`FieldProblem` kept on the task definition,
+naming the model fields it would have fed (:func:`task_fields`), so that the traits reading them
+are unknown for this task definition rather than absent.
 """
 
 from __future__ import annotations
@@ -19,7 +22,55 @@ from ..model import (
     Volume,
 )
 from ..model.inventory import NO_ENVIRONMENT
+from ..model.location import Part
 from .reader import JSON, Reader, scalar_text
+
+# JSON key → the model fields it feeds (``Class.attribute``, as traits declare in ``reads``). A key
+# not listed (``family``, ``name``, ``logConfiguration`` …) feeds no trait: a problem there is only
+# a scan issue.
+TASK_FIELDS: dict[str, tuple[str, ...]] = {
+    "volumes": ("TaskDefinition.volumes",),
+    "networkMode": ("TaskDefinition.network_mode",),
+    "pidMode": ("TaskDefinition.pid_mode",),
+    "ipcMode": ("TaskDefinition.ipc_mode",),
+    "taskRoleArn": ("TaskDefinition.task_role_arn",),
+    "executionRoleArn": ("TaskDefinition.execution_role_arn",),
+    "runtimePlatform": ("TaskDefinition.os_family",),
+    "requiresCompatibilities": ("TaskDefinition.requires_compatibilities",),
+}
+CONTAINER_FIELDS: dict[str, tuple[str, ...]] = {
+    "image": ("Container.image",),
+    "privileged": ("Container.privileged",),
+    "readonlyRootFilesystem": ("Container.readonly_root_filesystem",),
+    "user": ("Container.user",),
+    "environment": ("Container.environment",),
+    "secrets": ("Container.secrets",),
+    "command": ("Container.command",),
+    "entryPoint": ("Container.entry_point",),
+    "dockerLabels": ("Container.docker_labels",),
+    "mountPoints": ("Container.mount_points",),
+    "portMappings": ("Container.port_mappings",),
+}
+LINUX_FIELDS: dict[str, tuple[str, ...]] = {
+    "capabilities": ("Container.capabilities_add",),
+    "devices": ("Container.devices",),
+}
+_LINUX_ALL = ("Container.capabilities_add", "Container.devices")
+
+
+def task_fields(rel: tuple[Part, ...]) -> tuple[str, ...]:
+    """The model fields fed by the value at ``rel``, a JSON path inside a task definition."""
+    if not rel:
+        return ()
+    key = rel[0]
+    if key == "containerDefinitions":
+        if len(rel) <= 2:  # the list itself, or an item that is not a container: a container is lost
+            return ("TaskDefinition.containers",)
+        sub = rel[2]
+        if sub == "linuxParameters":
+            return _LINUX_ALL if len(rel) == 3 else LINUX_FIELDS.get(rel[3], ())
+        return CONTAINER_FIELDS.get(sub, ())
+    return TASK_FIELDS.get(key, ())
 
 
 def is_task_definition(doc: JSON) -> bool:
@@ -68,6 +119,7 @@ def parse_tags(items: JSON) -> tuple[tuple[str, str], ...]:
 
 
 def parse_task_definition(raw: Mapping[str, JSON], loc: Loc, r: Reader) -> TaskDefinition | None:
+    mark = r.mark()
     arn = r.text(raw, "taskDefinitionArn", loc)
     family = r.text(raw, "family", loc)
     revision = r.integer(raw, "revision", loc)
@@ -94,10 +146,11 @@ def parse_task_definition(raw: Mapping[str, JSON], loc: Loc, r: Reader) -> TaskD
     for i, v in r.objects(r.lst(raw, "volumes", loc), loc.child("volumes")):
         vloc = loc.child("volumes", i)
         name = r.text(v, "name", vloc)
-        host = r.obj(v, "host", vloc)
+        host = r.obj(v, "host", vloc)  # a host that is not an object: the volume's kind is unknown
         source_path = r.text(host, "sourcePath", vloc.child("host")) if host else None
         if name is None:
-            r.problem(vloc, "volume has no name")
+            if v.get("name") is None:
+                r.problem(vloc.child("name"), "volume has no name")
             continue
         volumes.append(Volume(name=name, host_source_path=source_path or None, loc=vloc))
 
@@ -111,14 +164,15 @@ def parse_task_definition(raw: Mapping[str, JSON], loc: Loc, r: Reader) -> TaskD
         loc=loc,
         containers=tuple(containers),
         volumes=tuple(volumes),
-        network_mode=r.text(raw, "networkMode", loc),
-        pid_mode=r.text(raw, "pidMode", loc),
-        ipc_mode=r.text(raw, "ipcMode", loc),
+        network_mode=r.word(raw, "networkMode", loc),
+        pid_mode=r.word(raw, "pidMode", loc),
+        ipc_mode=r.word(raw, "ipcMode", loc),
         task_role_arn=r.text(raw, "taskRoleArn", loc) or None,
         execution_role_arn=r.text(raw, "executionRoleArn", loc) or None,
         os_family=os_family,
         requires_compatibilities=r.texts(raw, "requiresCompatibilities", loc),
         tags=parse_tags(raw["tags"]) if raw.get("tags") else (),
+        problems=r.problems_since(mark, loc, task_fields),
     )
 
 
@@ -157,7 +211,8 @@ def _environment(items: list[JSON], loc: Loc, r: Reader) -> Environment:
 def _container(cd: Mapping[str, JSON], loc: Loc, r: Reader) -> Container | None:
     name = r.text(cd, "name", loc)
     if name is None:
-        r.problem(loc, "container has no name")
+        if cd.get("name") is None:
+            r.problem(loc.child("name"), "container has no name")
         name = f"(container {loc.parts[-1]})"
 
     env_raw = cd.get("environment")
@@ -176,7 +231,13 @@ def _container(cd: Mapping[str, JSON], loc: Loc, r: Reader) -> Container | None:
             secrets.append(SecretRef(r.text(s, "name", sloc) or "", r.text(s, "valueFrom", sloc) or "", i))
 
     labels_raw = r.obj(cd, "dockerLabels", loc) or {}
-    labels = tuple((k, t) for k, v in labels_raw.items() if (t := scalar_text(v)) is not None)
+    labels = []
+    for k, v in labels_raw.items():
+        t = scalar_text(v)
+        if t is not None:
+            labels.append((k, t))
+        elif v is not None:
+            r.expected(loc.child("dockerLabels", k), "a string", v)
 
     mounts = []
     for i, m in (
@@ -226,7 +287,7 @@ def _container(cd: Mapping[str, JSON], loc: Loc, r: Reader) -> Container | None:
         secrets=tuple(secrets),
         command=r.texts(cd, "command", loc) if cd.get("command") else (),
         entry_point=r.texts(cd, "entryPoint", loc) if cd.get("entryPoint") else (),
-        docker_labels=labels,
+        docker_labels=tuple(labels),
         mount_points=tuple(mounts),
         port_mappings=tuple(ports),
         capabilities_add=caps,

@@ -1,14 +1,25 @@
 """Network facts shared by ``open-security-group``, ``public-ip`` and ``internet-reachable``.
 
 Each function returns evidence for what it found and the reasons it could not decide the rest,
-so a trait can say *present*, *absent* or *unknown* truthfully.
+so a trait can say *present*, *absent* or *unknown* truthfully. An object looked up by id (a
+security group, a route table, a load balancer …) whose data could not all be read adds its
+problems to the reasons.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..model import Deployment, Evidence, IngressRule, RegionInventory, SecurityGroup, TaskDefinition
+from ..model import (
+    Deployment,
+    Evidence,
+    FieldProblem,
+    IngressRule,
+    Loc,
+    RegionInventory,
+    SecurityGroup,
+    TaskDefinition,
+)
 from .base import Target, failed_api
 
 
@@ -20,6 +31,11 @@ class Found:
     def unknown_once(self, reason: str) -> None:
         if reason not in self.unknown:
             self.unknown.append(reason)
+
+    def unreadable(self, what: str, problems: tuple[FieldProblem, ...], base: Loc) -> None:
+        """``what`` (``security group sg-1``) was read with ``problems``: its answer is not sure."""
+        for p in problems:
+            self.unknown_once(f"{what}: unreadable input: {p.reason(base)}")
 
 
 def awsvpc_deployments(target: Target, found: Found) -> list[Deployment]:
@@ -84,6 +100,8 @@ def security_groups(target: Target, group_ids: list[str], found: Found) -> list[
         if g is None:
             found.unknown_once(f"security group {gid} not in the inputs")
         else:
+            if g.problems:
+                found.unreadable(f"security group {gid}", g.problems, g.loc)
             out.append(g)
     return out
 
@@ -116,6 +134,9 @@ def subnet_internet_route(target: Target, subnet_id: str, found: Found) -> str |
     if region is None or region.route_tables is None:
         found.unknown_once(_collection_missing(region, "route tables", ("ec2:describeroutetables",)))
         return None
+    for t in region.route_tables:  # an unreadable association or route may be the one that matters
+        if t.problems:
+            found.unreadable(f"route table {t.route_table_id}", t.problems, t.loc)
     table = next((t for t in region.route_tables if subnet_id in t.subnet_ids), None)
     if table is None:
         if region.subnets is None:

@@ -1,6 +1,6 @@
 from ..model import Category, Evidence
 from ._iam import NEAR_ADMIN, RoleView, role_views, statement_evidence
-from .base import Target, TraitSpec, conclude
+from .base import ROLE_FIELDS, Target, TraitSpec, conclude
 
 ID = "admin-access-role"
 
@@ -90,4 +90,5 @@ TRAIT = TraitSpec(
         "needs a human decision: the tool suggests, it never removes permissions by itself."
     ),
     detect=detect,
+    reads=ROLE_FIELDS,
 )

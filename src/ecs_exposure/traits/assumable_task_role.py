@@ -37,4 +37,5 @@ TRAIT = TraitSpec(
     ),
     remediation="Give each service its own role with only the actions and resources it needs.",
     detect=detect,
+    reads=frozenset({"TaskDefinition.task_role_arn"}),
 )

@@ -4,18 +4,26 @@ A detector is a pure function of a :class:`Target` (one service, or one task def
 returning a :class:`TraitHit`, a :class:`TraitUnknown` (the inputs cannot decide: never a pass), or
 ``None`` (decided: not present). Detectors never import boto3 and never reveal a secret except
 through :mod:`ecs_exposure.credentials`.
+
+Unreadable input: a field present in the input but malformed (``privileged: "yes"``) is kept by the
+parsed resource as a :class:`FieldProblem`. A trait declares the model fields it reads
+(``TraitSpec.reads``); :meth:`TraitSpec.evaluate` turns a problem on one of them into *unknown*
+(nothing else seen) or a note on the hit, so a detector never has to think about it and a new trait
+gets it for free. A trait that declares nothing is taken to read every field.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from ..model import (
     AccountInventory,
     Category,
     Evidence,
+    FieldProblem,
+    Loc,
     Outcome,
     RegionInventory,
     Resource,
@@ -75,6 +83,16 @@ class Target:
         return result
 
 
+# The model fields traits read, as ``Class.attribute`` (the names a parser gives a FieldProblem).
+ROLE_FIELDS = frozenset({"TaskDefinition.task_role_arn", "TaskDefinition.execution_role_arn"})
+IMAGE_FIELDS = frozenset({"TaskDefinition.containers", "Container.image"})
+PORT_FIELDS = frozenset({"TaskDefinition.containers", "Container.port_mappings"})
+NETWORK_FIELDS = frozenset({"Service.deployments", "Deployment.network", "TaskDefinition.network_mode"})
+# a problem in which revisions a service runs concerns every trait that reads a revision
+_REVISION_PREFIXES = ("TaskDefinition.", "Container.")
+_RUNNING_REVISIONS = "Service.deployments"
+
+
 @dataclass(frozen=True, slots=True)
 class TraitSpec:
     id: str
@@ -85,6 +103,75 @@ class TraitSpec:
     description: str  # what it means and why it matters
     remediation: str  # how to fix it
     detect: Callable[[Target], Outcome]
+    # the model fields the detector reads (``Container.privileged``); None: every field
+    reads: frozenset[str] | None = None
+
+    def evaluate(self, target: Target, problems: list[tuple[tuple[str, ...], str]] | None = None) -> Outcome:
+        """The detector's outcome, made unknown (or noted) by unreadable fields it reads.
+        ``problems`` is :func:`unreadable` of the target when the caller already has it."""
+        outcome = self.detect(target)
+        if problems is None:
+            problems = unreadable(target)
+        return with_unreadable(self, outcome, problems) if problems else outcome
+
+    def concerned_by(self, fields: tuple[str, ...]) -> bool:
+        """Whether a problem on ``fields`` can change this trait's outcome."""
+        reads = self.reads
+        if reads is None:
+            return True
+        for f in fields:
+            if f in reads:
+                return True
+            if f == _RUNNING_REVISIONS and any(r.startswith(_REVISION_PREFIXES) for r in reads):
+                return True
+        return False
+
+
+def problem_reasons(
+    problems: Iterable[FieldProblem], base_loc: Loc, label: str
+) -> list[tuple[tuple[str, ...], str]]:
+    """(fields, "label: path: message") for each problem, the path relative to the resource."""
+    return [(p.fields, f"{label}: {p.reason(base_loc)}") for p in problems]
+
+
+def field_unreadable(td: TaskDefinition, name: str, within: Loc | None = None) -> bool:
+    """Whether model field ``name`` of ``td`` (of its container at ``within``) could not be read.
+    For a detector whose trait fires on a field's *absence* (``user`` unset → root): a value it
+    could not read is not an absent one."""
+    if not td.problems:
+        return False
+    n = len(within.parts) if within is not None else 0
+    return any(name in p.fields and (within is None or p.loc.parts[:n] == within.parts) for p in td.problems)
+
+
+def unreadable(target: Target) -> list[tuple[tuple[str, ...], str]]:
+    """(fields, reason) of every unreadable field of the resource: its running revisions (their
+    containers included) and its service. Empty, and cheap, when the input was well formed."""
+    out: list[tuple[tuple[str, ...], str]] = []
+    for td in target.task_definitions:
+        if td.problems:
+            out.extend(problem_reasons(td.problems, td.loc, td.label))
+    svc = target.service
+    if svc is not None and svc.problems:
+        out.extend(problem_reasons(svc.problems, svc.loc, f"service {svc.name}"))
+    return out
+
+
+def with_unreadable(
+    spec: TraitSpec, outcome: Outcome, problems: list[tuple[tuple[str, ...], str]]
+) -> Outcome:
+    """Nothing seen → unknown with the parse errors as reason; seen → a hit noting what could not
+    be read; already unknown → both reasons."""
+    reasons = list(dict.fromkeys(reason for fields, reason in problems if spec.concerned_by(fields)))
+    if not reasons:
+        return outcome
+    text = "; ".join(reasons)
+    if outcome is None:
+        return TraitUnknown(spec.id, f"unreadable input: {text}")
+    if isinstance(outcome, TraitUnknown):
+        return TraitUnknown(spec.id, f"{outcome.reason}; unreadable input: {text}")
+    note = f"not decided: unreadable input: {text}"
+    return replace(outcome, note=f"{outcome.note}; {note}" if outcome.note else note)
 
 
 def evidence_fact(ev: Evidence, key: str) -> object:

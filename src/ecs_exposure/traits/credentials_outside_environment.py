@@ -25,4 +25,13 @@ TRAIT = TraitSpec(
         "from the environment in the command instead of writing it there; rotate it."
     ),
     detect=detect,
+    reads=frozenset(
+        {
+            "TaskDefinition.containers",
+            "Container.command",
+            "Container.entry_point",
+            "Container.docker_labels",
+            "Container.secrets",
+        }
+    ),
 )

@@ -38,4 +38,5 @@ TRAIT = TraitSpec(
         "restrict `ecs:ExecuteCommand` with conditions on cluster and container."
     ),
     detect=detect,
+    reads=frozenset({"Service.enable_execute_command"}),
 )

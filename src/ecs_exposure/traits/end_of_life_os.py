@@ -1,6 +1,6 @@
 from ..model import Category, Evidence
 from ._vulns import images
-from .base import Target, TraitSpec, conclude
+from .base import IMAGE_FIELDS, Target, TraitSpec, conclude
 
 ID = "end-of-life-os"
 
@@ -47,4 +47,5 @@ TRAIT = TraitSpec(
     ),
     remediation="Rebuild the image on a supported base image (a current distribution release).",
     detect=detect,
+    reads=IMAGE_FIELDS,
 )

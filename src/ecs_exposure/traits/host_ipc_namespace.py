@@ -35,4 +35,5 @@ TRAIT = TraitSpec(
         "Register a new revision without `ipcMode` (or with `task` / `none`), then update the service."
     ),
     detect=detect,
+    reads=frozenset({"TaskDefinition.ipc_mode"}),
 )

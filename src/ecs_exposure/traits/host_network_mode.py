@@ -37,4 +37,5 @@ TRAIT = TraitSpec(
         "configuration with subnets and security groups) or `bridge`, then update the service."
     ),
     detect=detect,
+    reads=frozenset({"TaskDefinition.network_mode"}),
 )

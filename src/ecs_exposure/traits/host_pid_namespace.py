@@ -33,4 +33,5 @@ TRAIT = TraitSpec(
     ),
     remediation="Register a new revision without `pidMode` (or with `task`), then update the service.",
     detect=detect,
+    reads=frozenset({"TaskDefinition.pid_mode"}),
 )

@@ -1,6 +1,6 @@
 from ..model import Category
 from ._impact import Need, impact_detect
-from .base import TraitSpec
+from .base import ROLE_FIELDS, TraitSpec
 
 ID = "impact-credential-minting"
 
@@ -23,4 +23,5 @@ TRAIT = TraitSpec(
             [Need(("sts:AssumeRole",), broad=True)],
         ],
     ),
+    reads=ROLE_FIELDS,
 )

@@ -1,6 +1,6 @@
 from ..model import Category
 from ._impact import Need, impact_detect
-from .base import TraitSpec
+from .base import ROLE_FIELDS, TraitSpec
 
 ID = "impact-data-access"
 ACTIONS = (
@@ -26,4 +26,5 @@ TRAIT = TraitSpec(
     ),
     remediation="Scope read actions to the buckets, tables, secrets and keys the service owns.",
     detect=impact_detect(ID, [[Need(ACTIONS, broad=True)]]),
+    reads=ROLE_FIELDS,
 )

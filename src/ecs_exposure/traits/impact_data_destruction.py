@@ -1,6 +1,6 @@
 from ..model import Category
 from ._impact import Need, impact_detect
-from .base import TraitSpec
+from .base import ROLE_FIELDS, TraitSpec
 
 ID = "impact-data-destruction"
 
@@ -36,4 +36,5 @@ TRAIT = TraitSpec(
             ],
         ],
     ),
+    reads=ROLE_FIELDS,
 )

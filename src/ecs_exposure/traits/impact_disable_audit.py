@@ -1,6 +1,6 @@
 from ..model import Category
 from ._impact import Need, impact_detect
-from .base import TraitSpec
+from .base import ROLE_FIELDS, TraitSpec
 
 ID = "impact-disable-audit"
 ACTIONS = (
@@ -32,4 +32,5 @@ TRAIT = TraitSpec(
     ),
     remediation="Remove these actions from the task role; protect audit services with an SCP.",
     detect=impact_detect(ID, [[Need(ACTIONS)]]),
+    reads=ROLE_FIELDS,
 )

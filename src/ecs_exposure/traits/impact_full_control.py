@@ -1,7 +1,7 @@
 from ..iam import Permissions
 from ..model import Category
 from ._impact import impact_detect
-from .base import TraitSpec
+from .base import ROLE_FIELDS, TraitSpec
 
 ID = "impact-full-control"
 
@@ -22,4 +22,5 @@ TRAIT = TraitSpec(
     ),
     remediation="Replace the role's policies with the actions and resources the service needs.",
     detect=impact_detect(ID, _full),
+    reads=ROLE_FIELDS,
 )

@@ -1,6 +1,6 @@
 from ..model import Category
 from ._impact import Need, impact_detect
-from .base import TraitSpec
+from .base import ROLE_FIELDS, TraitSpec
 
 ID = "impact-pass-role-executor"
 EXECUTORS = (
@@ -34,4 +34,5 @@ TRAIT = TraitSpec(
     ),
     remediation="Scope `iam:PassRole` to the exact roles needed, with an `iam:PassedToService` condition.",
     detect=impact_detect(ID, [[Need(("iam:PassRole",)), Need(EXECUTORS)]]),
+    reads=ROLE_FIELDS,
 )

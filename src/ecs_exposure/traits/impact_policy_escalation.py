@@ -1,6 +1,6 @@
 from ..model import Category
 from ._impact import Need, impact_detect
-from .base import TraitSpec
+from .base import ROLE_FIELDS, TraitSpec
 
 ID = "impact-policy-escalation"
 ACTIONS = (
@@ -31,4 +31,5 @@ TRAIT = TraitSpec(
     ),
     remediation="Remove IAM write actions from the task role; manage IAM from a pipeline, not from tasks.",
     detect=impact_detect(ID, [[Need(ACTIONS)]]),
+    reads=ROLE_FIELDS,
 )

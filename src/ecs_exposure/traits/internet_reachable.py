@@ -7,7 +7,7 @@ from ._network import (
     security_groups,
     subnet_internet_route,
 )
-from .base import Target, TraitSpec, conclude, failed_api
+from .base import NETWORK_FIELDS, PORT_FIELDS, Target, TraitSpec, conclude, failed_api
 
 ID = "internet-reachable"
 
@@ -65,17 +65,24 @@ def _load_balancer_path(target: Target, d: Deployment, found: Found) -> None:
         if tg is None:
             found.unknown_once(f"target group {lb_ref.target_group_arn} not in the inputs")
             continue
+        if tg.problems:
+            found.unreadable(f"target group {tg.name or tg.arn}", tg.problems, tg.loc)
         for lb_arn in tg.load_balancer_arns:
             lb = region.load_balancers.get(lb_arn)
             if lb is None:
                 found.unknown_once(f"load balancer {lb_arn} not in the inputs")
                 continue
+            if lb.problems:
+                found.unreadable(f"load balancer {lb.name or lb.arn}", lb.problems, lb.loc)
             if not lb.internet_facing:
                 continue
             if region.listeners is None:
                 found.unknown_once("load balancer listeners not in the inputs")
                 continue
             listeners = [li for li in region.listeners if li.load_balancer_arn == lb_arn]
+            for li in listeners:
+                if li.problems:
+                    found.unreadable(f"listener {li.arn}", li.problems, li.loc)
             forwarding = [li for li in listeners if tg.arn in li.target_group_arns] or listeners
             groups = security_groups(target, list(lb.security_groups), found) if lb.security_groups else None
             for li in forwarding:
@@ -144,4 +151,5 @@ TRAIT = TraitSpec(
         "a load balancer (with a WAF where it fits), and restrict its listeners' security groups."
     ),
     detect=detect,
+    reads=NETWORK_FIELDS | PORT_FIELDS | {"Deployment.load_balancers"},
 )

@@ -1,6 +1,6 @@
 from ..model import Category
 from ._vulns import ImageUse, vuln_detect
-from .base import Target, TraitSpec
+from .base import IMAGE_FIELDS, Target, TraitSpec
 
 ID = "malicious-package"
 
@@ -25,4 +25,5 @@ TRAIT = TraitSpec(
         "secrets, environment), remove the package and rebuild from a clean dependency lock."
     ),
     detect=vuln_detect(ID, _select),
+    reads=IMAGE_FIELDS,
 )

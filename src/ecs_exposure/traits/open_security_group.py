@@ -1,6 +1,6 @@
 from ..model import Category
 from ._network import Found, awsvpc_deployments, container_ports, open_rules, rule_evidence, security_groups
-from .base import Target, TraitSpec, conclude
+from .base import NETWORK_FIELDS, PORT_FIELDS, Target, TraitSpec, conclude
 
 ID = "open-security-group"
 
@@ -33,4 +33,5 @@ TRAIT = TraitSpec(
         "CIDRs that need access."
     ),
     detect=detect,
+    reads=NETWORK_FIELDS | PORT_FIELDS,
 )

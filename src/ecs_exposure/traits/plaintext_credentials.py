@@ -27,4 +27,5 @@ TRAIT = TraitSpec(
         "`secretsmanager:GetSecretValue` on it, register a new revision, and rotate the credential."
     ),
     detect=detect,
+    reads=frozenset({"TaskDefinition.containers", "Container.environment"}),
 )

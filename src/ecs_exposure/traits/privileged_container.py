@@ -36,4 +36,5 @@ TRAIT = TraitSpec(
         "container needs in `linuxParameters.capabilities.add`), then update the service."
     ),
     detect=detect,
+    reads=frozenset({"TaskDefinition.containers", "Container.privileged"}),
 )

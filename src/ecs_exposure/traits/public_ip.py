@@ -1,6 +1,6 @@
 from ..model import Category, Evidence
 from ._network import Found, awsvpc_deployments
-from .base import Target, TraitSpec, conclude
+from .base import NETWORK_FIELDS, Target, TraitSpec, conclude
 
 ID = "public-ip"
 
@@ -42,4 +42,5 @@ TRAIT = TraitSpec(
         "endpoints, and ingress through a load balancer."
     ),
     detect=detect,
+    reads=NETWORK_FIELDS,
 )

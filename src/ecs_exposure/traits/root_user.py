@@ -1,5 +1,5 @@
 from ..model import Category, Evidence, TaskDefinition
-from .base import Target, TraitSpec, over_revisions
+from .base import Target, TraitSpec, field_unreadable, over_revisions
 
 ID = "root-user"
 
@@ -14,7 +14,10 @@ def runs_as_root(user: str | None) -> bool:
 def _check(td: TaskDefinition) -> list[Evidence]:
     if td.is_windows:
         return []
-    root = [c for c in td.containers if runs_as_root(c.user)]
+    # a user that could not be read is not an unset one: that container is left to the unknown
+    root = [
+        c for c in td.containers if runs_as_root(c.user) and not field_unreadable(td, "Container.user", c.loc)
+    ]
     if not root:
         return []
     described = ", ".join(f"{c.name} ({'user not set' if not c.user else repr(c.user)})" for c in root)
@@ -45,4 +48,5 @@ TRAIT = TraitSpec(
     ),
     remediation="Set `user` to a non-root uid:gid that the image supports.",
     detect=detect,
+    reads=frozenset({"TaskDefinition.containers", "TaskDefinition.os_family", "Container.user"}),
 )

@@ -1,7 +1,7 @@
 from ..model import Category, Evidence
 from ._iam import role_views, statement_evidence
 from .admin_access_role import admin_level
-from .base import Target, TraitSpec, conclude
+from .base import ROLE_FIELDS, Target, TraitSpec, conclude
 
 ID = "service-admin-role"
 
@@ -45,4 +45,5 @@ TRAIT = TraitSpec(
         "This needs a human decision: the tool suggests a narrowed policy, it never applies it alone."
     ),
     detect=detect,
+    reads=ROLE_FIELDS,
 )

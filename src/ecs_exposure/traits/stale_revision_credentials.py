@@ -1,8 +1,20 @@
-from ..model import Category, TraitHit, TraitUnknown
+from ..model import Category, TraitUnknown
 from ._secrets import environment_evidence, outside_evidence, qualify_cloud
-from .base import Target, TraitSpec
+from .base import Target, TraitSpec, conclude, problem_reasons
 
 ID = "stale-revision-credentials"
+
+# what the two credential traits read, here in the revisions that do not run
+_CREDENTIAL_FIELDS = frozenset(
+    {
+        "TaskDefinition.containers",
+        "Container.environment",
+        "Container.command",
+        "Container.entry_point",
+        "Container.docker_labels",
+        "Container.secrets",
+    }
+)
 
 
 def detect(target: Target):
@@ -20,9 +32,14 @@ def detect(target: Target):
             *target.cached("credentials-outside-environment", td, outside_evidence),
         )
     ]
-    if not evidence:
-        return None
-    return TraitHit(ID, tuple(evidence), qualify_cloud(evidence))
+    unreadable = [
+        f"unreadable input: {reason}"
+        for td in target.other_revisions
+        if td.problems
+        for fields, reason in problem_reasons(td.problems, td.loc, td.label)
+        if _CREDENTIAL_FIELDS.intersection(fields)
+    ]
+    return conclude(ID, evidence, unreadable, qualifiers=qualify_cloud(evidence))
 
 
 TRAIT = TraitSpec(
@@ -41,4 +58,5 @@ TRAIT = TraitSpec(
         "then deregister and delete the old revisions."
     ),
     detect=detect,
+    reads=frozenset({"Service.deployments"}),
 )

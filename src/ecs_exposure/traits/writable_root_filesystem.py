@@ -1,5 +1,5 @@
 from ..model import Category, Evidence, TaskDefinition
-from .base import Target, TraitSpec, over_revisions
+from .base import Target, TraitSpec, field_unreadable, over_revisions
 
 ID = "writable-root-filesystem"
 
@@ -7,7 +7,12 @@ ID = "writable-root-filesystem"
 def _check(td: TaskDefinition) -> list[Evidence]:
     if td.is_windows:
         return []
-    names = tuple(c.name for c in td.containers if not c.readonly_root_filesystem)
+    names = tuple(
+        c.name
+        for c in td.containers
+        if not c.readonly_root_filesystem
+        and not field_unreadable(td, "Container.readonly_root_filesystem", c.loc)  # unknown, not false
+    )
     if not names:
         return []
     plural = "s" if len(names) > 1 else ""
@@ -37,4 +42,7 @@ TRAIT = TraitSpec(
     ),
     remediation="Set `readonlyRootFilesystem: true` and mount writable volumes only where the app writes.",
     detect=detect,
+    reads=frozenset(
+        {"TaskDefinition.containers", "TaskDefinition.os_family", "Container.readonly_root_filesystem"}
+    ),
 )
