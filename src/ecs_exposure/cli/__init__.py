@@ -15,8 +15,9 @@ import argparse
 import sys
 
 from .. import __version__
+from ..fingerprint import environment_key_problem
 from . import collect, fix, rollback, scan, traits
-from .common import EXIT_OK, EXIT_USAGE, Parser, example_path
+from .common import EXIT_OK, EXIT_USAGE, Parser, error, example_path
 
 COMMANDS = (scan, collect, fix, rollback, traits)
 
@@ -62,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    if args.command in ("scan", "fix"):  # they fingerprint credentials: a bad key is one clear line
+        problem = environment_key_problem()
+        if problem is not None:
+            error(problem)
+            return EXIT_USAGE
     try:
         return args.run(args)
     except KeyboardInterrupt:

@@ -1,5 +1,5 @@
 from ..model import Category, TraitHit, TraitUnknown
-from ._secrets import environment_evidence, outside_evidence, qualify_cloud
+from ._secrets import environment_evidence, outside_evidence, qualify_credentials
 from .base import Target, TraitSpec
 
 ID = "stale-revision-credentials"
@@ -22,7 +22,7 @@ def detect(target: Target):
     ]
     if not evidence:
         return None
-    return TraitHit(ID, tuple(evidence), qualify_cloud(evidence))
+    return TraitHit(ID, tuple(evidence), qualify_credentials(evidence))
 
 
 TRAIT = TraitSpec(
