@@ -539,3 +539,30 @@ def test_credentials_outside_environment_new_cases() -> None:
         ("entryPoint[0]", "credential-name"),
         ("dockerLabels", "connection-string"),
     }
+
+
+def test_corpus_weak_defaults() -> None:
+    """Real task definitions: the guessable defaults they hold are reported as such (and the
+    notset secret, unreported before, is reported)."""
+    from conftest import SHARED, require_shared
+    from ecs_exposure.engine import ScanOptions, scan
+    from ecs_exposure.sources import load_paths
+
+    corpus = require_shared(SHARED / "corpus" / "taskdefs")
+    weak: dict[str, set[str]] = {}
+    for prefix in ("039_", "218_", "221_", "241_", "267_", "101_"):
+        [path] = corpus.glob(f"{prefix}*.json")
+        for f in scan(load_paths([path]), ScanOptions()).findings:
+            for h in f.hits:
+                if h.trait_id == "plaintext-credentials":
+                    weak[prefix] = {
+                        str(dict(e.facts)["variable"]) for e in h.evidence if dict(e.facts)["weakDefault"]
+                    }
+    assert weak == {
+        "039_": {"MYSQL_ROOT_PASSWORD"},  # my-secret-pw, MySQL's documented example
+        "218_": {"DB_MYSQL_PASSWORD"},  # test1234
+        "221_": {"APPLICATION_SECRET"},  # notset
+        "241_": {"EMPIRE_DATABASE_URL"},  # postgres:postgres
+        "267_": {"JASYPT_ENCRYPTOR_PASSWORD"},  # changeme
+        "101_": set(),  # a real password, not a default
+    }
