@@ -56,6 +56,18 @@ POSITIVE = [
     ("DB_PASSWORD", "PROD_DB_2024", "credential-name"),
     ("API_TOKEN", "ZQX_KJH_8812", "credential-name"),
     ("SECRET_KEY", "SECRET_KEY_PROD_7", "credential-name"),
+    ("DB_PASSWORD", "my-pass", "credential-name"),  # lower case: chosen, not a placeholder
+    ("DATABASE_URL", "postgres://app:my-pass@db.internal/app", "url-credentials"),
+    # a credential assignment inside another value
+    (
+        "JAVA_OPTS",
+        "-Xmx1g -Dspring.datasource.password=Hunter2x -Dfile.encoding=UTF-8",
+        "embedded-credential",
+    ),
+    ("CATALINA_OPTS", "-Djavax.net.ssl.keyStorePassword=Hunter2x", "embedded-credential"),
+    ("EXTRA_ENV", "API_TOKEN=tok-9f8e7d6c", "embedded-credential"),
+    ("CONFIG", "password=hunter2x", "embedded-credential"),  # not a connection string: no other key
+    ("REDIS_REQUIREPASS", "Hunter2x", "credential-name"),
     # AWS configuration names fire on any literal
     ("AWS_ACCESS_KEY_ID", "not-a-key-shape", "aws-config-name"),
     ("AWS_SECRET_ACCESS_KEY", AWS_SECRET, "aws-config-name"),
@@ -170,6 +182,7 @@ NEGATIVE = [
     ("ACCESS_TOKEN", "MY_ACCESS_TOKEN"),
     ("SPLUNK_ACCESS_TOKEN", "MY_SPLUNK_ACCESS_TOKEN"),
     ("JWT_ACCESS_SECRET", "JWT_ACCESS_SECRET"),
+    ("jwt_access_secret", "jwt_access_secret"),
     ("API_KEY", "YOUR_API_KEY_HERE"),
     ("API_KEY", "your-api-key"),
     ("DB_PASSWORD", "REPLACE_ME"),
@@ -226,8 +239,17 @@ NEGATIVE = [
     ("DB", "Server=db.internal;Integrated Security=true;"),
     ("DB", "Server=db.internal;Password=;"),
     ("JDBC_URL", "jdbc:mysql://db.internal/app?user=u&password=${DB_PASSWORD}"),
-    ("CONFIG", "password=alone"),  # an assignment, not a connection string (no other key)
     ("ORACLE_URL", "jdbc:oracle:thin:@//db.internal:1521/ORCL"),
+    # encrypted, decrypted by the application
+    ("SPRING_DATASOURCE_PASSWORD", "{cipher}AQB3jazABCDEFGHIJ"),
+    ("DB_PASSWORD", "ENC(G6N718UuyPE5bHyWKyuLQSm02auQPUtm)"),
+    ("DB_PASSWORD", "vault:v1:8SDd3WHDOjf7mq69CyCqYjBXAiQQAVZRkFM13ok481zoCmHnSeDX9vyf7w=="),
+    # assignments inside values that hold no literal credential
+    ("JAVA_OPTS", "-Xms512m -Xmx1024m -XX:+UseG1GC -Dfile.encoding=UTF-8"),
+    ("JAVA_OPTS", "-Dspring.datasource.password=${DB_PASSWORD}"),
+    ("OTEL_RESOURCE_ATTRIBUTES", "service.name=x,deployment.environment=prod"),
+    ("FEATURES", "auth:oauth2"),
+    ("LABELS", "password_policy=strict"),
     # pointers and other names
     ("PASSWORD_MIN_LENGTH", "12"),
     ("TOKEN_TTL", "3600"),
@@ -316,6 +338,7 @@ TEXT_POSITIVE = [
     ('--token="$(echo hunter2x)"', "credential-name", False),
     ("curl -H 'Authorization: Bearer abc123def456'", "credential-name", False),
     ("--admin-password=admin", "credential-name", True),
+    ("redis-server --requirepass=Hunter2x", "credential-name", False),
     ("sqlcmd -C 'Server=sql.internal;User ID=sa;Password=Str0ng-Pass;'", "connection-string", False),
 ]
 TEXT_NEGATIVE = [
@@ -413,7 +436,7 @@ def test_every_rule_has_a_description_and_cases() -> None:
 def test_trigger_prefilter_covers_every_shape() -> None:
     """The literal trigger must let through every value a shape rule matches."""
     for _, value, rule in POSITIVE + WEAK:
-        if rule not in ("credential-name", "aws-config-name"):
+        if rule in SHAPE_RULES:
             assert credentials._TRIGGER.search(value), rule
 
 

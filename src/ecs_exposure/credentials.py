@@ -38,7 +38,7 @@ Nothing here returns or stores the value: a match says which rule fired, whether
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -73,6 +73,7 @@ RULE_DESCRIPTIONS = {
     "sendgrid-key": "SendGrid API key",
     "jwt": "JSON Web Token",
     "credential-name": "credential name with a literal value",
+    "embedded-credential": "credential assignment inside the value (-Dx.password=…, NAME=…)",
     "literal-secret-reference": "secrets[].valueFrom holds a literal value, not an ARN or parameter name",
 }
 
@@ -294,6 +295,8 @@ _WORDS = {
     "encryptionkey",
     "signingkey",
     "pin",
+    "requirepass",  # Redis
+    "masterauth",
 }
 _STRONG = {"password", "passwd", "pwd", "pass", "passphrase", "passcode", "secret", "pin"}
 _SUFFIX_WORDS = ("password", "passwd", "secret", "token", "apikey", "secretkey", "privatekey")
@@ -564,6 +567,10 @@ _WHOLE_PLACEHOLDER = re.compile(
     """,
     re.VERBOSE,
 )
+# ciphertext the application decrypts: Spring Cloud Config {cipher}…, Jasypt ENC(…), Vault transit
+_ENCRYPTED = re.compile(
+    r"\{cipher\}[A-Za-z0-9+/=]{8}|ENC\([A-Za-z0-9+/=]{8,}+\)$|vault:v\d{1,4}:[A-Za-z0-9+/=]{8}"
+)
 # "Bearer ${TOKEN}", "user:${PASSWORD}": the secret part is a template
 _TEMPLATE_PREFIX = re.compile(r"(?:bearer|basic|token|digest)[ \t]{1,8}|[^:\s]{1,64}:", re.I)
 
@@ -675,6 +682,8 @@ def is_template(value: str) -> bool:
         return True
     if v.startswith(("$(", "`")):
         return True  # a command substitution cut short (a command line split on spaces)
+    if _ENCRYPTED.match(v):
+        return True  # encrypted, decrypted by the application: no plaintext
     p = _TEMPLATE_PREFIX.match(v)
     return p is not None and p.end() < len(v) and _TEMPLATE.fullmatch(v, p.end()) is not None
 
@@ -708,6 +717,8 @@ def _echoes(value: str, tokens: Sequence[str]) -> bool:
         return words[0] in tokens and words[0] in _ECHO_WORDS  # TOKEN=TOKEN, API_KEY=KEY
     if words[0] in _PHRASE_STARTS:
         return True
+    if not value.isupper() and words != list(tokens):
+        return False  # "my-pass" is a (weak) password someone chose; "MY_PASS" names one
     if not any(w in _ECHO_WORDS for w in words):
         return False
     return all(w in _FILLER or w in _ECHO_WORDS or w in tokens for w in words)
@@ -798,8 +809,18 @@ def classify(name: str, value: str) -> Match | None:
         return shape
     info = _NAME_CACHE.get(name) or _name_info(name)
     if info.word is None and not info.aws_config:
-        return None
+        # an assignment inside the value needs a credential word in it (the name prefilter)
+        return _embedded(value) if "=" in value and _NAME_HINT.search(value) else None
     return _classify_info(info, value)
+
+
+def _embedded(value: str) -> Match | None:
+    """A credential assignment inside a value: ``JAVA_OPTS=-Dspring.datasource.password=…``."""
+    for _, _, found in _assignments(value, _ENV_ASSIGNMENT):
+        if _documentation_connection(value):
+            return None  # db.example.com;Password=…: an example
+        return Match("embedded-credential", found.cloud, found.weak_default)
+    return None
 
 
 def environment_matches(env: Environment) -> list[tuple[EnvVar, Match]]:
@@ -829,6 +850,10 @@ def environment_matches(env: Environment) -> list[tuple[EnvVar, Match]]:
 _ASSIGNMENT = re.compile(
     r"(?:^|(?<=[\s;&|('\"]))-{0,2}(?P<name>[A-Za-z_][A-Za-z0-9_.-]{0,127})[ \t]{0,8}[=:][ \t]{0,8}"
     r"(?=[^\s;&|)])"  # an empty value is nothing to report: skipped without leaving the regex engine
+)
+# only NAME=value and -Dname=value: inside an environment value, "name: value" is too often prose
+_ENV_ASSIGNMENT = re.compile(
+    r"(?:^|(?<=[\s;&|('\"]))-{0,2}(?P<name>[A-Za-z_][A-Za-z0-9_.-]{0,127})[ \t]{0,8}=[ \t]{0,8}(?=[^\s;&|)])"
 )
 _BARE_VALUE = re.compile(r"[^\s;&|'\")`]*+")
 _PARENS = re.compile(r"[()]")
@@ -897,9 +922,13 @@ def text_matches(text: str) -> Iterable[tuple[str | None, str, Match]]:
     if shape is not None:
         yield None, text, shape
         return
+    yield from _assignments(text, _ASSIGNMENT)
+
+
+def _assignments(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[str, str, Match]]:
     pos, n = 0, len(text)
     while pos < n:
-        m = _ASSIGNMENT.search(text, pos)
+        m = pattern.search(text, pos)
         if m is None:
             return
         name = m.group("name")
