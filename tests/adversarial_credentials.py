@@ -16,6 +16,17 @@ def rep(unit: str, size: int) -> str:
     return (unit * (size // len(unit) + 1))[:size]
 
 
+def distinct(template: str, size: int) -> str:
+    """``template % i`` for i = 0, 1, … to ``size`` characters: no two pieces alike."""
+    parts, total, i = [], 0, 0
+    while total < size:
+        piece = template % i
+        parts.append(piece)
+        total += len(piece)
+        i += 1
+    return "".join(parts)[:size]
+
+
 # (rule attacked, what the value is, builder(size) -> value)
 ADVERSARIAL: list[tuple[str, str, Callable[[int], str]]] = [
     ("url-credentials", "a scheme then colons (issue #9)", lambda n: "a://" + ":" * n),
@@ -30,6 +41,7 @@ ADVERSARIAL: list[tuple[str, str, Callable[[int], str]]] = [
     ("connection-string", "ODBC braces never closed", lambda n: rep(";Pwd={", n)),
     ("connection-string", "flag values", lambda n: rep("&pwd=yes", n)),
     ("connection-string", "template values", lambda n: rep(";Password=${X}", n)),
+    ("connection-string", "distinct template values", lambda n: distinct(";Password=${X%d}", n)),
     ("connection-string", "server keys", lambda n: rep(";Server=", n)),
     ("connection-string", "Oracle thin prefixes", lambda n: rep("jdbc:oracle:thin:a/", n)),
     ("jwt", "token starts after dashes", lambda n: rep("eyJ-", n)),
@@ -60,6 +72,10 @@ ADVERSARIAL: list[tuple[str, str, Callable[[int], str]]] = [
     ("assignment", "a long option name", lambda n: "--" + "a" * n + "=x"),
     ("assignment", "blanks before =", lambda n: " password" + " " * n + "=x"),
     ("assignment", "auth schemes", lambda n: rep(" Authorization: Bearer ", n)),
+    ("embedded-credential", "-D options with template values", lambda n: rep(" -Dp.password=${X}", n)),
+    ("embedded-credential", "flags", lambda n: rep(" password=no", n)),
+    ("embedded-credential", "distinct placeholders", lambda n: distinct(" -Dp.password=${X%d}", n)),
+    ("assignment", "distinct command substitutions", lambda n: distinct(" --token=$(cat /s/%d)", n)),
 ]
 
 # names: the tokeniser and the name prefilter

@@ -451,13 +451,20 @@ def test_name_prefilter_covers_every_credential_word() -> None:
 
 # --------------------------------------------------------------------------- linear time
 
-LIMIT_S = 2.0  # generous: every value below scans in well under 0.5 s; quadratic code takes minutes
+LIMIT_S = 2.0  # generous: every value scans in under 0.5 s on an idle machine; quadratic code takes hours
 
 
 def _timed(call) -> float:
-    t = time.perf_counter()
-    call()
-    return time.perf_counter() - t
+    """Seconds the call takes; a second try when over the limit rides out a busy machine (linear
+    code passes it, quadratic code fails both)."""
+    best = float("inf")
+    for _ in range(2):
+        t = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - t)
+        if best < LIMIT_S:
+            break
+    return best
 
 
 @pytest.mark.parametrize(

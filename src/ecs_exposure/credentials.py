@@ -219,6 +219,7 @@ _ORACLE_THIN = re.compile(r"jdbc:oracle:thin:[^/\s@:;]{1,128}/(?P<pw>[^\s@]{1,25
 def _connection_string(value: str) -> Match | None:
     """ADO.NET / ODBC ``…;Password=…`` and URL query ``?…&password=…`` strings."""
     kinds: list[str] = []
+    judged: set[str] = set()  # values already found to be no secret (repeated keys cost nothing)
     for m in _CONN_KEY.finditer(value):
         start = m.start()
         if start == 0 and ";" not in value:
@@ -230,11 +231,16 @@ def _connection_string(value: str) -> Match | None:
                 raw = unquote(raw)
         else:
             v = _CONN_VALUE_ADO.match(value, m.end())
-            raw = "" if v is None else next((g for g in v.group("q", "s", "b") if g is not None), v.group())
+            raw = v.group() if v else ""
+            if raw[:1] in ('"', "'", "{") and not raw.startswith("{{"):
+                raw = v.group(v.lastgroup) if v and v.lastgroup else raw  # the quoted or braced text
+        if raw in judged:
+            continue
         kind = _secret_kind(raw, strong=True)
         if kind is not None:
             kinds.append(kind)
             break  # one password is enough to report the string
+        judged.add(raw)
     if not kinds or _documentation_connection(value):
         return None
     return Match("connection-string", weak_default=kinds[0] == _WEAK)
@@ -927,26 +933,36 @@ def text_matches(text: str) -> Iterable[tuple[str | None, str, Match]]:
 
 def _assignments(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[str, str, Match]]:
     pos, n = 0, len(text)
+    judged: set[tuple[str, str]] = set()  # (name, value) found to be no credential
     while pos < n:
         m = pattern.search(text, pos)
         if m is None:
             return
         name = m.group("name")
         info = _NAME_CACHE.get(name) or _name_info(name)
-        start = m.end()
+        pos = start = m.end()
         if info.word is None and not info.aws_config:
-            pos = start
             continue
-        if text[start] in "bBtTdD":
+        c = text[start]
+        if c in "bBtTdD":
             a = _AUTH_SCHEME.match(text, start)
             if a is not None:  # "Authorization: Bearer abc": the credential is the word after the scheme
                 start = a.end()
-        value, pos = _read_value(text, start)
-        pos = max(pos, m.end())
-        if value:
+                c = text[start] if start < n else ""
+        if c not in "\"'$`":  # a bare word, the common case
+            b = _BARE_VALUE.match(text, start)
+            assert b is not None
+            value, end = b.group(), b.end()
+        else:
+            value, end = _read_value(text, start)
+        if end > pos:
+            pos = end
+        if value and (name, value) not in judged:
             found = _classify_info(info, value)
             if found is not None:
                 yield name, value, found
+            else:
+                judged.add((name, value))
 
 
 _PARAMETER_NAME = re.compile(r"[A-Za-z0-9_.\-/]+")
