@@ -443,10 +443,12 @@ def test_trigger_prefilter_covers_every_shape() -> None:
 def test_name_prefilter_covers_every_credential_word() -> None:
     """A credential word the prefilter cannot see is unreachable (``pin`` was)."""
     for word in credentials._WORDS:
-        assert credentials._NAME_HINT.search(word), word
-        assert credentials._NAME_HINT.search(word.upper()), word
+        assert credentials._has_hint(word), word
+        assert credentials._has_hint(word.upper()), word
     for qualifier in credentials._KEY_QUALIFIERS:
-        assert credentials._NAME_HINT.search(f"{qualifier}_key"), qualifier
+        assert credentials._has_hint(f"{qualifier}_key"), qualifier
+    for name in credentials._AWS_CONFIG_NAMES:
+        assert credentials._has_hint(name), name
 
 
 # --------------------------------------------------------------------------- linear time
