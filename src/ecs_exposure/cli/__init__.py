@@ -33,6 +33,11 @@ exit codes:
   2  usage or fatal error
   3  scan incomplete: an input could not be read or an API call had failed (see stderr)
 
+environment:
+  ECS_EXPOSURE_FINGERPRINT_KEY  key of the credential fingerprints, in hex (openssl rand -hex 32);
+                                share it to get the same fingerprints across a team (default: a
+                                random key of this installation, in the user data directory)
+
 examples:
   ecs-exposure scan --example
   ecs-exposure scan taskdef.json infra/ --format json --output findings.json
