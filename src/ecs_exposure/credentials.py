@@ -795,10 +795,6 @@ def _name_info(name: str) -> _NameInfo:
     return info
 
 
-def _classify_name(name: str, value: str) -> Match | None:
-    return _classify_info(_name_info(name), value)
-
-
 def _classify_info(info: _NameInfo, value: str) -> Match | None:
     if info.aws_config:
         kind = _secret_kind(value, strong=True, tokens=info.tokens)
