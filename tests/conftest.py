@@ -16,6 +16,12 @@ from ecs_exposure.engine import ScanOptions, scan, targets
 from ecs_exposure.model import Inventory, ScanResult, TraitHit, TraitUnknown
 from ecs_exposure.sources.files import load_document
 
+# Fingerprints are keyed (HMAC-SHA-256): one fixed key for the whole suite, so that outputs and
+# golden files are the same on every machine, and no test makes a key in the real data directory
+# (the key is read at the first fingerprint, after this line).
+TEST_FINGERPRINT_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+os.environ["ECS_EXPOSURE_FINGERPRINT_KEY"] = TEST_FINGERPRINT_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 

@@ -49,7 +49,7 @@ def test_example_json_contract(cli) -> None:
     } <= set(traits)
     cred = {e["variable"]: e for e in traits["plaintext-credentials"]["evidence"]}
     assert set(cred) == {"DB_PASSWORD", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}  # not the negatives
-    assert cred["DB_PASSWORD"]["container"] == "web" and len(cred["DB_PASSWORD"]["fingerprint"]) == 8
+    assert cred["DB_PASSWORD"]["container"] == "web" and len(cred["DB_PASSWORD"]["fingerprint"]) == 12
     assert cred["DB_PASSWORD"]["rule"] == "credential-name"
     assert traits["writable-root-filesystem"]["contribution"] == "contextual"
     assert traits["plaintext-credentials"]["contribution"] == "contributing"

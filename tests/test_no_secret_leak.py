@@ -128,7 +128,7 @@ def test_corpus_credentials_never_printed() -> None:
 def test_secret_type_never_shows_its_value() -> None:
     s = Secret(LEAKY)
     assert LEAKY not in repr(s) and LEAKY not in str(s) and LEAKY not in f"{s}"
-    assert repr(s) == f"Secret(sha256:{s.fingerprint})"
+    assert repr(s) == f"Secret(hmac:{s.fingerprint})"
     with pytest.raises(TypeError):
         pickle.dumps(s)
     with pytest.raises(TypeError):
@@ -145,3 +145,87 @@ def test_model_repr_holds_no_value() -> None:
 
     inv = load(taskdef(container(environment=[{"name": "DB_PASSWORD", "value": LEAKY}]), revision=None))
     assert LEAKY not in repr(inv)
+
+
+# Every credential case of issue #9, with a distinctive value (and, where the secret is a part of
+# the value, that part): none may be printed in any format, error line or repr.
+NEW_CASES_ENV = [
+    ("REDIS_URL", "redis://:Leak-Redis-Pw-1@cache.internal:6379/0", "Leak-Redis-Pw-1"),
+    ("ConnectionStrings__Default", "Server=db.internal;User ID=app;Password=Leak-Ado-Pw-2;", "Leak-Ado-Pw-2"),
+    ("DB_ODBC", "DRIVER={ODBC Driver 18};SERVER=sql;UID=app;PWD={Leak-Odbc;Pw-3};", "Leak-Odbc;Pw-3"),
+    ("JDBC_URL", "jdbc:mysql://db.internal/app?user=u&password=Leak-Jdbc-Pw-4&ssl=1", "Leak-Jdbc-Pw-4"),
+    ("ORACLE_URL", "jdbc:oracle:thin:scott/Leak-Oracle-Pw-5@//db.internal:1521/ORCL", "Leak-Oracle-Pw-5"),
+    ("SIM_PIN", "48213579", "48213579"),
+    ("DB_PASSWORD", "Leak-Pa55word${X}", "Leak-Pa55word"),
+    ("API_SECRET", "LEAK_PROD_DB_2024", "LEAK_PROD_DB_2024"),
+    ("MYSQL_ROOT_PASSWORD", "mysecretpassword", "mysecretpassword"),
+    ("KEYSTORE_PASSWORD", "changeit", "changeit"),
+    ("EMPIRE_DATABASE_URL", "postgres://postgres:password123@db.internal/app", "password123"),
+]
+NEW_CASES_COMMAND = [
+    ("--token=$(echo Leak-Echo-Tok-6)", "Leak-Echo-Tok-6"),
+    ("mysql --password='Leak Quoted 7' -h db", "Leak Quoted 7"),
+    ("curl -H 'Authorization: Bearer LeakBearer8xyz'", "LeakBearer8xyz"),
+]
+NEW_CASES_LABEL = ("db", "Server=s.internal;Password=Leak-Label-Pw-9;", "Leak-Label-Pw-9")
+NEW_CASES_SECRET = ("DB_PASSWORD", "Leak-Pa55word${Y}", "Leak-Pa55word")
+
+
+def new_cases_document() -> dict:
+    return taskdef(
+        container(
+            environment=[{"name": n, "value": v} for n, v, _ in NEW_CASES_ENV],
+            command=[c for c, _ in NEW_CASES_COMMAND],
+            dockerLabels={NEW_CASES_LABEL[0]: NEW_CASES_LABEL[1]},
+            secrets=[{"name": NEW_CASES_SECRET[0], "valueFrom": NEW_CASES_SECRET[1]}],
+        ),
+        revision=None,
+    )
+
+
+def new_case_strings() -> set[str]:
+    out = {s for _, v, part in NEW_CASES_ENV for s in (v, part)}
+    out |= {s for c, part in NEW_CASES_COMMAND for s in (c, part)}
+    out |= {NEW_CASES_LABEL[1], NEW_CASES_LABEL[2], NEW_CASES_SECRET[1], NEW_CASES_SECRET[2]}
+    return out
+
+
+def test_new_credential_cases_are_detected() -> None:
+    """Otherwise the test below could pass by finding nothing."""
+    doc = new_cases_document()
+    found = set(planted_values(doc))
+    assert {v for _, v, _ in NEW_CASES_ENV} <= found
+    assert {"Leak-Echo-Tok-6", "Leak Quoted 7", "LeakBearer8xyz"} <= found
+    assert f"{NEW_CASES_LABEL[0]}={NEW_CASES_LABEL[1]}" in found  # a label is read as "key=value"
+    assert NEW_CASES_SECRET[1] in found
+
+
+def test_new_credential_cases_never_printed(cli, tmp_path: Path) -> None:
+    from conftest import scan_doc
+
+    doc = new_cases_document()
+    (tmp_path / "taskdef.json").write_text(json.dumps(doc))
+    text = all_outputs(cli, "taskdef.json")
+    assert "plaintext-credentials" in text and "credentials-outside-environment" in text
+    # the same values in files that cannot be read: the error lines name the file and the problem
+    (tmp_path / "bad").mkdir()
+    for i, (name, value, _) in enumerate(NEW_CASES_ENV):
+        (tmp_path / "bad" / f"cut{i}.json").write_text(
+            '{"containerDefinitions": [{"name": "a", "environment": [{"name": "'
+            + name
+            + '", "value": "'
+            + value
+        )
+        (tmp_path / "bad" / f"typed{i}.json").write_text(
+            json.dumps(taskdef(container(environment=[{"name": name, "value": {"v": value}}], command=value)))
+        )
+    r = cli("scan", "bad", "-f", "json")
+    assert r.code == 3 and r.err.count("\n") >= len(NEW_CASES_ENV)
+    text += r.out + r.err
+    # repr of what a program embedding the scanner holds
+    from conftest import load
+
+    result = scan_doc(doc, include_informational=True)
+    text += repr(load(doc)) + repr(result) + repr(result.findings)
+    leaked = sorted(s for s in new_case_strings() if s in text)
+    assert not leaked, leaked

@@ -164,6 +164,15 @@ def _title(resource: Resource, hits: dict[str, TraitHit], kind: str, order: list
     return f"Potential {kind}: {subject} has {_words(phrases)}"
 
 
+def _explained(trait_ids: Sequence[str], hits: dict[str, TraitHit]) -> str:
+    """Trait ids for the explanation; a credential that is a guessable default says so (it does
+    not change the rating, but it changes what to do: anyone can try it without reading anything)."""
+    return ", ".join(
+        f"{t} (weak-default)" if t in CREDENTIAL_TRAITS and "weak-default" in hits[t].qualifiers else t
+        for t in trait_ids
+    )
+
+
 def correlate(
     resource: Resource,
     task_definitions: Sequence[str],
@@ -196,8 +205,8 @@ def correlate(
     kind = _impact_kind(by_id, l_traits, i_traits)
     title = _title(resource, by_id, kind, order)
     explanation = (
-        f"Likelihood {likelihood.label} ({', '.join(l_traits) or 'no likelihood trait'}) × impact "
-        f"{impact.label} ({', '.join(i_traits) or 'no impact trait'}) → {severity.name} by the "
+        f"Likelihood {likelihood.label} ({_explained(l_traits, by_id) or 'no likelihood trait'}) × impact "
+        f"{impact.label} ({_explained(i_traits, by_id) or 'no impact trait'}) → {severity.name} by the "
         "reference table."
         if not informational
         else "Only contextual traits: no exposure on their own."

@@ -18,8 +18,9 @@ import argparse
 import sys
 
 from .. import __version__
+from ..fingerprint import environment_key_problem
 from . import collect, diff, fix, history, rollback, scan, traits
-from .common import EXIT_OK, EXIT_USAGE, Parser, example_path
+from .common import EXIT_OK, EXIT_USAGE, Parser, error, example_path
 
 COMMANDS = (scan, collect, fix, rollback, traits, history, diff)
 
@@ -40,6 +41,11 @@ exit codes:
 input files: only regular files are read (a FIFO, socket or device is skipped in a directory and
 an error when named); a file over --max-file-size (default 256 MiB, after decompression) is
 reported and not read.
+
+environment:
+  ECS_EXPOSURE_FINGERPRINT_KEY  key of the credential fingerprints, in hex (openssl rand -hex 32);
+                                share it to get the same fingerprints across a team (default: a
+                                random key of this installation, in the user data directory)
 
 examples:
   ecs-exposure scan --example
@@ -73,6 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    if args.command in ("scan", "fix"):  # they fingerprint credentials: a bad key is one clear line
+        problem = environment_key_problem()
+        if problem is not None:
+            error(problem)
+            return EXIT_USAGE
     try:
         return args.run(args)
     except KeyboardInterrupt:

@@ -99,7 +99,7 @@ class Environment:
         return hash((self.names, self._values))
 
     def __repr__(self) -> str:
-        return "Environment(" + ", ".join(f"{e.name}=sha256:{e.value.fingerprint}" for e in self) + ")"
+        return "Environment(" + ", ".join(f"{e.name}={e.value!r}" for e in self) + ")"
 
     def __reduce__(self) -> object:
         raise TypeError("an Environment cannot be pickled: it holds credential values")
@@ -146,10 +146,11 @@ class Container:
     readonly_root_filesystem: bool = False
     user: str | None = None
     environment: Environment = NO_ENVIRONMENT
-    secrets: tuple[SecretRef, ...] = ()
-    command: tuple[str, ...] = ()
-    entry_point: tuple[str, ...] = ()
-    docker_labels: tuple[tuple[str, str], ...] = ()
+    # free text that may hold a credential (credentials-outside-environment): kept out of repr
+    secrets: tuple[SecretRef, ...] = field(default=(), repr=False)
+    command: tuple[str, ...] = field(default=(), repr=False)
+    entry_point: tuple[str, ...] = field(default=(), repr=False)
+    docker_labels: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     mount_points: tuple[MountPoint, ...] = ()
     port_mappings: tuple[PortMapping, ...] = ()
     capabilities_add: tuple[str, ...] = ()

@@ -3,16 +3,16 @@
 Every value read from a container's ``environment`` lives in a :class:`Secret`. Its ``repr`` and
 ``str`` show only a fingerprint, it refuses JSON encoding (it is not a ``str``), and the only way
 to the value is :meth:`Secret.reveal`, which the credential detector and nothing else calls.
+
+Fingerprints are keyed (HMAC-SHA-256, see :mod:`ecs_exposure.fingerprint`): an unkeyed hash of a
+weak password could be reversed from a report by brute force.
 """
 
 from __future__ import annotations
 
-import hashlib
+from ..fingerprint import FingerprintKeyError, fingerprint
 
-
-def fingerprint(value: str) -> str:
-    """First 8 hex characters of the value's SHA-256: recognisable across scans, not reversible."""
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+__all__ = ["Secret", "fingerprint"]
 
 
 class Secret:
@@ -38,7 +38,10 @@ class Secret:
         return hash(self._value)
 
     def __repr__(self) -> str:
-        return f"Secret(sha256:{self.fingerprint})"
+        try:
+            return f"Secret(hmac:{self.fingerprint})"
+        except FingerprintKeyError:  # a repr must not fail: say the key is the problem
+            return "Secret(hmac:no-key)"
 
     __str__ = __repr__
 

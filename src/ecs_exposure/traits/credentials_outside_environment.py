@@ -1,12 +1,12 @@
 from ..model import Category
-from ._secrets import outside_evidence, qualify_cloud
+from ._secrets import outside_evidence, qualify_credentials
 from .base import Target, TraitSpec, over_revisions
 
 ID = "credentials-outside-environment"
 
 
 def detect(target: Target):
-    return over_revisions(target, ID, lambda td: target.cached(ID, td, outside_evidence), qualify_cloud)
+    return over_revisions(target, ID, lambda td: target.cached(ID, td, outside_evidence), qualify_credentials)
 
 
 TRAIT = TraitSpec(

@@ -1,5 +1,5 @@
 from ..model import Category, TraitUnknown
-from ._secrets import environment_evidence, outside_evidence, qualify_cloud
+from ._secrets import environment_evidence, outside_evidence, qualify_credentials
 from .base import Target, TraitSpec, conclude, problem_reasons
 
 ID = "stale-revision-credentials"
@@ -39,7 +39,7 @@ def detect(target: Target):
         for fields, reason in problem_reasons(td.problems, td.loc, td.label)
         if _CREDENTIAL_FIELDS.intersection(fields)
     ]
-    return conclude(ID, evidence, unreadable, qualifiers=qualify_cloud(evidence))
+    return conclude(ID, evidence, unreadable, qualifiers=qualify_credentials(evidence))
 
 
 TRAIT = TraitSpec(
