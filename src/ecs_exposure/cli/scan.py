@@ -9,6 +9,8 @@ from pathlib import Path
 from ..engine import ScanOptions, scan, worst
 from ..gcpause import paused_gc
 from ..outputs import FORMATS
+from ..shard.facts import assumables
+from ..shard.merge import scan_with_chains
 from ..sources import load_paths
 from ..sources.snapshot import load_snapshot
 from ..sources.vulns import load_kev, load_vuln_file
@@ -27,8 +29,10 @@ from .common import (
     probability,
     save_snapshot,
     severity,
+    sharded,
     vuln_severity,
 )
+from .shards import combine, run_shards, save_target
 
 NAME = "scan"
 
@@ -119,9 +123,9 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
     )
     s.add_argument(
         "--save-snapshot",
-        type=Path,
-        metavar="FILE",
-        help="with --aws: keep the collected snapshot (.json or .json.gz)",
+        metavar="FILE|DIR",
+        help="with --aws: keep the collected snapshot (.json or .json.gz); with --workers or --scheduler, "
+        "a directory or s3://bucket/prefix where each worker writes its account×region",
     )
     add_aws_options(s)
     s.set_defaults(run=run)
@@ -134,16 +138,21 @@ def run(args: argparse.Namespace) -> int:
         paths.append(example_path())
         vulns.extend(sorted((example_path().parent / "vulns").glob("*.json")))
     collected = None
-    if args.aws:
+    save_to = None
+    if args.aws and sharded(args):
+        save_to = save_target(args.save_snapshot)
+        if save_to is False:
+            return EXIT_USAGE
+    elif args.aws:
         collected, code = collect_live(args)
         if collected is None:
             return code
-        if args.save_snapshot is not None and not save_snapshot(collected, args.save_snapshot):
+        if args.save_snapshot is not None and not save_snapshot(collected, Path(args.save_snapshot)):
             return EXIT_USAGE
     elif args.save_snapshot is not None:
         error("--save-snapshot goes with --aws")
         return EXIT_USAGE
-    if not paths and collected is None:
+    if not paths and not args.aws:
         error("give at least one PATH, --example, or --aws")
         return EXIT_USAGE
     unknown = [t for t in args.trait if t not in registry()]
@@ -156,7 +165,9 @@ def run(args: argparse.Namespace) -> int:
     settings = TraitSettings(args.epss_threshold, args.min_severity)
     with paused_gc():
         inventory = load_paths(paths)
+        chains = []
         if collected is not None:
+            chains = assumables(collected)  # cross-account facts, read before the raw document is freed
             inventory.merge(load_snapshot(collected, "aws"))
         for path in vulns:
             reports, issues = load_vuln_file(path)
@@ -168,7 +179,21 @@ def run(args: argparse.Namespace) -> int:
             inventory.kev, issues = load_kev(args.kev)
             inventory.issues.extend(issues)
         options = ScanOptions(args.include_informational, args.debug, tuple(args.trait), settings)
-        result = scan(inventory, options)
+        if args.aws and sharded(args):
+            merger, code = run_shards(
+                args,
+                options,
+                save_to,  # type: ignore[arg-type]
+                tuple(inventory.image_reports),
+                tuple(inventory.vuln_sources),
+                inventory.kev,
+            )
+            if merger is None:
+                return code
+            local = scan(inventory, options) if paths else None
+            result = combine(local, merger.result())
+        else:
+            result = scan_with_chains(inventory, options, chains)
         text = FORMATS[args.format](result, color=color)
     data = text if isinstance(text, bytes) else text.encode("utf-8")
     if args.output is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 from ..correlate import correlate
 from ..model import Evidence, ExposureFinding, ScanIssue, ScanResult, TraitHit
@@ -167,3 +168,17 @@ class Merger:
         notes = [n for p in self.plans.values() for n in p.notes]
         notes += [n for k in sorted(self.results) for n in self.results[k].notes]
         return list(dict.fromkeys(notes))
+
+
+def scan_with_chains(inv: Any, options: Any, assumable: list[Assumable]) -> ScanResult:
+    """The in-process scan of an inventory, with the cross-account chains ``assumable`` (from
+    :func:`~.facts.assumables` on the raw snapshot) resolved as the sharded merge resolves them."""
+    from ..engine import scan
+    from .facts import grants
+
+    found = grants(inv) if assumable else []
+    if not found:
+        return scan(inv, options)
+    result = scan(inv, replace(options, include_informational=True))
+    findings = resolve_cross_account(result.findings, assumable, found, options.include_informational)
+    return replace(result, findings=tuple(findings))

@@ -793,7 +793,8 @@ def collect(config: CollectConfig, stats: CallStats | None = None) -> dict[str, 
             except (ClientError, BotoCoreError) as e:
                 errors.extend(failed_account(role_arn, None if config.all_regions else regions, e))
                 continue
-        collector = AccountCollector(session, config, stats, account_id, partition)
+        deadline = time.monotonic() + config.max_shard_seconds if config.max_shard_seconds else None
+        collector = AccountCollector(session, config, stats, account_id, partition, deadline)
         collector.identify(regions[0])
         regions = collector.regions(regions, config.all_regions, explicit)
         accounts.append(collector.collect(regions))
