@@ -483,7 +483,8 @@ class AccountCollector:
                 out = self.call("ecs", region, "describe_services", cluster=cluster, services=chunk)
                 if out is None:
                     return None
-                found.extend(out.get("services") or [])
+                # a deleted service stays INACTIVE for a while and runs nothing: not scanned
+                found.extend(s for s in out.get("services") or [] if s.get("status") != "INACTIVE")
             return found
 
         per_cluster = self.parallel(services_of, arns)

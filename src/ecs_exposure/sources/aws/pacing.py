@@ -110,8 +110,8 @@ class TokenBucket:
             with self._lock:
                 now = self._clock()
                 self._refill(now)
-                if self.tokens >= 1:
-                    self.tokens -= 1
+                if self.tokens >= 1 - 1e-9:  # a refill computed in floats may stop a hair short
+                    self.tokens = max(0.0, self.tokens - 1)
                     return True
                 wait = (1 - self.tokens) / self.rate
             if deadline is not None and now + wait > deadline:
