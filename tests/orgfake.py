@@ -209,7 +209,8 @@ def _error(handler: BaseHTTPRequestHandler, body: bytes, code: str, status: int)
             json.dumps({"__type": code, "message": f"injected {code}"}).encode(),
         )
     if b"Version=2016-11-15" in body:  # EC2
-        xml = f"<Response><Errors><Error><Code>{code}</Code><Message>{code}</Message></Error></Errors></Response>"
+        error = f"<Error><Code>{code}</Code><Message>{code}</Message></Error>"
+        xml = f"<Response><Errors>{error}</Errors></Response>"
     else:
         xml = (
             f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{code}</Message></Error>"

@@ -386,10 +386,11 @@ def test_all_revisions_lists_once_per_family_and_status_and_reads_only_new(
     m0 = o["members"][0]
     seeded = seed_account(moto_url, m0, R1, services=6, tag="f", families=3)
     ecs = __import__("orgfake").account_clients(moto_url, m0, R1, ("ecs",))["ecs"]
+    env = [{"name": "API_TOKEN", "value": "ghp_" + "a1B2" * 9}]
     old = ecs.register_task_definition(
-        family="f-1", containerDefinitions=[{"name": "app", "image": "nginx:1", "memory": 256,
-                                             "environment": [{"name": "API_TOKEN", "value": "ghp_" + "a1B2" * 9}]}]
-    )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+        family="f-1",
+        containerDefinitions=[{"name": "app", "image": "nginx:1", "memory": 256, "environment": env}],
+    )["taskDefinition"]["taskDefinitionArn"]
     ecs.deregister_task_definition(taskDefinition=old)  # INACTIVE: still readable, still a credential
     config = CollectConfig(
         regions=(R1,), endpoint_url=moto_url, role_arns=(role_arn(m0),), all_revisions=True,
