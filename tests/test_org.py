@@ -304,7 +304,7 @@ def test_throttling_past_retries_and_opted_out_region(moto_url: str, org: dict) 
     assert (m0, R1, "ecs:DescribeServices", "ThrottlingException") in errors
     assert (m0, "ap-east-1", "ec2:DescribeRegions", "RegionNotEnabled") in errors
     assert (m1, "ap-east-1", "ec2:DescribeRegions", "RegionNotEnabled") in errors
-    assert sorted(merger.results) == [f"{m0}/{R1}", f"{m1}/{R1}"]  # nothing is read in ap-east-1
+    assert sorted(merger.results) == sorted([f"{m0}/{R1}", f"{m1}/{R1}"])  # nothing read in ap-east-1
     assert merger.stats.throttled["ecs:DescribeServices"] == 2  # both attempts were throttled
     result = merger.result()
     assert not result.complete
