@@ -36,8 +36,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from collect_benchmark import OUT, prowler_bin, start_moto  # noqa: E402
-from orgfake import OrgProxy, organization, seed_account  # noqa: E402
+from collect_benchmark import OUT, prowler_bin, start_moto
+from orgfake import OrgProxy, organization, seed_account
 
 REGIONS = ("eu-west-1", "us-east-1")
 AWS_LIMITS = {"ecs": (20.0, 50.0), "ec2": (20.0, 100.0), "iam": (5.0, 10.0)}
@@ -79,7 +79,8 @@ def ours(proxy: OrgProxy, accounts_file: Path, extra: list[str], workdir: Path) 
     r = subprocess.run(
         [
             exe, "scan", "--aws", "--endpoint-url", proxy.url, "--region", REGIONS[0], "--region", REGIONS[1],
-            "--accounts-file", str(accounts_file), "--role-name", "audit", "-f", "json", "-o", str(out), "--stats",
+            "--accounts-file", str(accounts_file), "--role-name", "audit",
+            "-f", "json", "-o", str(out), "--stats",
             *extra,
         ],
         env=env(proxy.url),
@@ -186,7 +187,8 @@ def main() -> int:
         f"proxy latency {args.latency * 1000:.0f} ms, AWS-like per-account token buckets"
     )
     print(
-        f"{'run':<36} {'wall':>8} {'speed-up':>8} {'requests':>9} {'req/service':>11} {'throttled':>9} {'findings':>8}"
+        f"{'run':<36} {'wall':>8} {'speed-up':>8} {'requests':>9} {'req/service':>11} "
+        f"{'throttled':>9} {'findings':>8}"
     )
     base = rows[0][1]["wall"]
     for label, r in rows:

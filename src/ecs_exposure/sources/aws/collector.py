@@ -38,6 +38,17 @@ from .revcache import RevisionCache, default_dir
 
 SERVICE_PREFIX = {"elbv2": "elasticloadbalancing"}  # boto3 client name → IAM action prefix
 
+# Regions introduced before 20 March 2019 are enabled in every account and cannot be disabled
+# (EC2 DescribeRegions reports them "opt-in-not-required"); any other region may be opted out.
+ENABLED_BY_DEFAULT = frozenset(
+    {
+        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+        "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1",
+        "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+        "ap-southeast-1", "ap-southeast-2",
+    }
+)  # fmt: skip
+
 
 @dataclass
 class CollectConfig:
@@ -343,8 +354,8 @@ class AccountCollector:
         ``OptInStatus``: with ``all_regions`` the enabled ones are read (``opt-in-not-required`` or
         ``opted-in``); a region asked for by name that the account has not enabled is recorded as an
         error of that account×region (it cannot be read: its traits are unknown) and skipped."""
-        if not all_regions and not explicit:
-            return requested
+        if not all_regions and (not explicit or set(requested) <= ENABLED_BY_DEFAULT):
+            return requested  # regions that cannot be disabled need no check
         out = self.call("ec2", requested[0], "describe_regions", AllRegions=True)
         if out is None:
             if all_regions:
@@ -400,7 +411,12 @@ class AccountCollector:
         """Every role of the account, and the managed policies when any role has one attached: one
         paginated ``GetAccountAuthorizationDetails`` per filter, once per account (IAM is global)."""
         roles = self.pages(
-            "iam", region, "get_account_authorization_details", "RoleDetailList", Filter=["Role"]
+            "iam",
+            region,
+            "get_account_authorization_details",
+            "RoleDetailList",
+            page_size=1000,  # MaxItems' upper bound: most accounts in one request
+            Filter=["Role"],
         )
         if roles is None:
             return None, None
@@ -413,6 +429,7 @@ class AccountCollector:
             region,
             "get_account_authorization_details",
             "Policies",
+            page_size=1000,
             Filter=["LocalManagedPolicy", "AWSManagedPolicy"],
         )
         if found is None:
