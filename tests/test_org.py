@@ -455,3 +455,40 @@ def test_pacing_buckets_and_rates() -> None:
     for _ in range(40):
         b.succeeded()
     assert b.rate == 20
+
+
+def test_workers_write_their_snapshot_to_s3_and_the_policy_allows_discovery(moto_url: str) -> None:
+    """--save-snapshot s3://…: each worker puts its own part; the shipped policy's organization
+    statement is exactly what discovery needs (moto enforcing IAM)."""
+    from awsfake import enforce_iam, user_with_policy
+
+    o = organization(moto_url, members=1)
+    m0 = o["members"][0]
+    seed_account(moto_url, m0, R1, services=2, tag="s")
+    s3 = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1")
+    s3.create_bucket(Bucket="audit")
+    config = CollectConfig(regions=(R1,), endpoint_url=moto_url, role_arns=(role_arn(m0),))
+    with connect(ClusterSpec(workers=1, processes=False)) as client:
+        merger = run_sharded(
+            client,
+            [AccountTarget(role_arn(m0))],
+            ShardOptions(config, ScanOptions(), save_to="s3://audit/ecs/"),
+        )
+    assert merger.results[f"{m0}/{R1}"].snapshot == f"s3://audit/ecs/{m0}-{R1}.json.gz"
+    body = s3.get_object(Bucket="audit", Key=f"ecs/{m0}-{R1}.json.gz")["Body"].read()
+    part = json.loads(__import__("gzip").decompress(body))
+    assert part["format"] == "ecs-exposure/snapshot@1" and part["accounts"][0]["account_id"] == m0
+    policy = json.loads(
+        (Path(__file__).parent.parent / "src/ecs_exposure/policies/readonly-policy.json").read_text()
+    )
+    org_statement = {"Version": "2012-10-17", "Statement": [policy["Statement"][1]]}
+    allowed = user_with_policy(moto_url, "org-reader", org_statement)
+    denied = user_with_policy(
+        moto_url, "ecs-only", {"Version": "2012-10-17", "Statement": [policy["Statement"][0]]}
+    )
+    with enforce_iam(moto_url):
+        ok = boto3.client("organizations", endpoint_url=moto_url, region_name="us-east-1", **allowed)
+        assert {a.account_id for a in list_accounts(ok, [o["root"]])} == {MANAGEMENT, m0}
+        no = boto3.client("organizations", endpoint_url=moto_url, region_name="us-east-1", **denied)
+        with pytest.raises(Exception, match=r"AccessDenied|not authorized"):
+            list_accounts(no)
