@@ -492,3 +492,25 @@ def test_workers_write_their_snapshot_to_s3_and_the_policy_allows_discovery(moto
         no = boto3.client("organizations", endpoint_url=moto_url, region_name="us-east-1", **denied)
         with pytest.raises(Exception, match=r"AccessDenied|not authorized"):
             list_accounts(no)
+
+
+def test_collect_with_workers_writes_one_snapshot_per_shard(moto_url: str, cli, tmp_path: Path) -> None:
+    o = organization(moto_url, members=2)
+    m0, m1 = o["members"]
+    seed_account(moto_url, m0, R1, services=2, tag="k")
+    out = tmp_path / "snaps"
+    with OrgProxy(moto_url) as proxy:
+        proxy.faults.deny_assume = {m1}
+        r = cli(
+            "collect", "--aws", "--endpoint-url", proxy.url, "--region", R1, "--role-arn", role_arn(m0),
+            "--role-arn", role_arn(m1), "--workers", "1", "-o", str(out),
+        )  # fmt: skip
+    assert r.code == 3, r.err
+    assert sorted(p.name for p in out.iterdir()) == sorted(["errors.json.gz", f"{m0}-{R1}.json.gz"])
+    r = cli("scan", str(out), "-f", "json")
+    assert r.code == 3 and f"{m1}/{R1}: sts:AssumeRole failed when collected: AccessDenied" in r.err
+    assert {f["resource"]["name"] for f in json.loads(r.out)["findings"]} >= {"k-0"}
+    r = cli(
+        "collect", "--aws", "--endpoint-url", moto_url, "--workers", "1", "-o", str(tmp_path / "one.json")
+    )
+    assert r.code == 2 and "give a directory or an s3://bucket/prefix" in r.err
