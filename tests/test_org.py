@@ -514,3 +514,18 @@ def test_collect_with_workers_writes_one_snapshot_per_shard(moto_url: str, cli, 
         "collect", "--aws", "--endpoint-url", moto_url, "--workers", "1", "-o", str(tmp_path / "one.json")
     )
     assert r.code == 2 and "give a directory or an s3://bucket/prefix" in r.err
+
+
+def test_one_account_scan_does_not_import_dask(tmp_path: Path) -> None:
+    """The default stays in-process: Dask is imported only for --workers / --scheduler."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from ecs_exposure.cli import main\n"
+        f"main(['scan', '--example', '-f', 'json', '-o', {str(tmp_path / 'r.json')!r}])\n"
+        "assert not any(m == 'dask' or m.startswith(('dask.', 'distributed')) for m in sys.modules), 'dask'\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
