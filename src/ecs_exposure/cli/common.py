@@ -231,25 +231,28 @@ def organization_roles(args: argparse.Namespace) -> list[str] | str:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from ..sources.aws.collector import error_entry
-    from ..sources.aws.organizations import list_accounts, select
+    from ..sources.aws.organizations import list_accounts, select_accounts
 
     try:
         session = boto3.Session(profile_name=args.profile)
-        client = session.client("organizations", endpoint_url=args.endpoint_url, region_name="us-east-1")
+        # Organizations' endpoint lives in us-east-1 (aws), us-gov-west-1 or cn-northwest-1
+        region = {"aws-us-gov": "us-gov-west-1", "aws-cn": "cn-northwest-1"}.get(
+            session.get_partition_for_region(session.region_name or "us-east-1"), "us-east-1"
+        )
+        client = session.client("organizations", endpoint_url=args.endpoint_url, region_name=region)
         accounts = list_accounts(client, args.include_ou)
     except (ClientError, BotoCoreError) as e:
         code, message = error_entry(e)
         return f"cannot list the organization's accounts: {code} {message}".rstrip()
-    ids, inactive = select(accounts, args.exclude_account)
+    active, inactive = select_accounts(accounts, args.exclude_account)
     for a in inactive:
         print(
             f"ecs-exposure: note: account {a.account_id} ({a.name}) is {a.state}: not read",
             file=sys.stderr,
         )
-    if not ids:
+    if not active:
         return "the organization has no ACTIVE account to read"
-    partition = "aws"
-    return [f"arn:{partition}:iam::{a}:role/{args.role_name}" for a in ids]
+    return [f"arn:{a.partition}:iam::{a.account_id}:role/{args.role_name}" for a in active]
 
 
 def sharded(args: argparse.Namespace) -> bool:

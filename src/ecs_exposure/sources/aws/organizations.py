@@ -22,6 +22,7 @@ class OrgAccount:
     account_id: str
     name: str
     state: str  # ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED, PENDING_ACTIVATION
+    partition: str = "aws"  # from the account's ARN: aws, aws-us-gov, aws-cn
 
 
 def _state(a: dict[str, Any]) -> str:
@@ -29,7 +30,16 @@ def _state(a: dict[str, Any]) -> str:
 
 
 def _accounts(items: Iterable[dict[str, Any]]) -> list[OrgAccount]:
-    return [OrgAccount(str(a.get("Id")), str(a.get("Name") or ""), _state(a)) for a in items if a.get("Id")]
+    return [
+        OrgAccount(str(a.get("Id")), str(a.get("Name") or ""), _state(a), _partition(a))
+        for a in items
+        if a.get("Id")
+    ]
+
+
+def _partition(a: dict[str, Any]) -> str:
+    arn = str(a.get("Arn") or "")
+    return arn.split(":")[1] if arn.startswith("arn:") and arn.count(":") >= 2 else "aws"
 
 
 def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
@@ -69,10 +79,17 @@ def list_accounts(client: Any, include_ous: Iterable[str] = ()) -> list[OrgAccou
 
 def select(accounts: Iterable[OrgAccount], exclude: Iterable[str] = ()) -> tuple[list[str], list[OrgAccount]]:
     """(account ids to read, accounts skipped because they are not ACTIVE); excluded ids are dropped."""
+    active, inactive = select_accounts(accounts, exclude)
+    return [a.account_id for a in active], inactive
+
+
+def select_accounts(
+    accounts: Iterable[OrgAccount], exclude: Iterable[str] = ()
+) -> tuple[list[OrgAccount], list[OrgAccount]]:
     excluded = set(exclude)
     active, inactive = [], []
     for a in accounts:
         if a.account_id in excluded:
             continue
         (active if a.state == "ACTIVE" else inactive).append(a)
-    return [a.account_id for a in active], inactive
+    return active, inactive
