@@ -19,10 +19,11 @@ import pytest
 from awsfake import moto_post
 from ecs_exposure.engine import ScanOptions
 from ecs_exposure.model import ExposureFinding, Secret
-from ecs_exposure.shard.facts import assumables
+from ecs_exposure.shard.facts import assumables, assumables_from_files
 from ecs_exposure.shard.merge import scan_with_chains
 from ecs_exposure.shard.model import AccountTarget, ShardOptions
 from ecs_exposure.shard.runner import ClusterSpec, connect, run_sharded
+from ecs_exposure.sources import load_paths
 from ecs_exposure.sources.aws import collector as collector_module
 from ecs_exposure.sources.aws.collector import CallStats, CollectConfig, collect
 from ecs_exposure.sources.aws.organizations import list_accounts, select
@@ -150,20 +151,23 @@ def test_organization_discovery(moto_url: str, cli, tmp_path: Path) -> None:
 
 
 def test_dask_cluster_equals_single_process_and_resolves_cross_account_chain(
-    moto_url: str, org: dict
+    moto_url: str, org: dict, tmp_path: Path
 ) -> None:
     m0, m1, m2 = org["members"]
     config = cfg(moto_url, [m0, m1, m2])
     doc, expected = single_process(config)
     assert doc["errors"] == [] and expected.complete
     collector_module._assumed.clear()
+    parts = tmp_path / "parts"
     with connect(ClusterSpec(workers=2, processes=False)) as client:
-        merger = run_sharded(
-            client, [AccountTarget(role_arn(a)) for a in (m0, m1, m2)], ShardOptions(config, ScanOptions())
-        )
+        options = ShardOptions(config, ScanOptions(), save_to=str(parts))
+        merger = run_sharded(client, [AccountTarget(role_arn(a)) for a in (m0, m1, m2)], options)
     result = merger.result()
     assert result.complete, result.issues
     assert view(result.findings) == view(expected.findings)
+    # the parts the workers wrote, scanned offline, give the same findings, chains included
+    offline = scan_with_chains(load_paths([parts]), ScanOptions(), assumables_from_files([parts]))
+    assert view(offline.findings) == view(expected.findings)
     assert len({f.id for f in result.findings}) == len(result.findings)
     assert sorted(merger.results) == sorted(
         [f"{m0}/{R1}", f"{m0}/{R2}", f"{m1}/{R1}", f"{m1}/{R2}", f"{m2}/{R1}", f"{m2}/{R2}"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..engine import ScanOptions, scan, worst
 from ..gcpause import paused_gc
 from ..outputs import FORMATS
-from ..shard.facts import assumables
+from ..shard.facts import assumables, assumables_from_files
 from ..shard.merge import scan_with_chains
 from ..sources import load_paths
 from ..sources.snapshot import load_snapshot
@@ -166,8 +166,10 @@ def run(args: argparse.Namespace) -> int:
     with paused_gc():
         inventory = load_paths(paths)
         chains = []
+        if len({a.account_id for a in inventory.accounts}) > 1:
+            chains = assumables_from_files(paths)  # several accounts offline: their chains too
         if collected is not None:
-            chains = assumables(collected)  # cross-account facts, read before the raw document is freed
+            chains += assumables(collected)  # cross-account facts, read before the raw document is freed
             inventory.merge(load_snapshot(collected, "aws"))
         for path in vulns:
             reports, issues = load_vuln_file(path)

@@ -294,3 +294,22 @@ def _grant(account: Any, role_arn: str) -> AssumeGrant | None:
     return AssumeGrant(
         "", account.account_id, role.arn if role else role_arn, tuple(allow), tuple(deny), bound
     )
+
+
+def assumables_from_files(paths: list[Any]) -> list[Assumable]:
+    """:func:`assumables` of every snapshot among the inputs (files and directories), for an
+    offline scan of several accounts (e.g. the parts a sharded collection wrote). Unreadable files
+    are skipped here: loading them reports the problem."""
+    from ..sources.files import iter_files
+    from ..sources.jsonio import SourceError, display_path, read_json
+    from ..sources.snapshot import is_snapshot
+
+    out: list[Assumable] = []
+    for path, _explicit in iter_files(paths):
+        try:
+            doc = read_json(path, display_path(path))
+        except (SourceError, OSError):
+            continue
+        if is_snapshot(doc):
+            out.extend(assumables(doc))
+    return sorted({a.role_arn: a for a in out}.values(), key=lambda a: a.role_arn)
