@@ -533,3 +533,30 @@ def test_one_account_scan_does_not_import_dask(tmp_path: Path) -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+def test_scan_on_an_existing_cluster_by_address_and_scheduler_file(
+    moto_url: str, cli, tmp_path: Path
+) -> None:
+    from dask.distributed import Client, LocalCluster
+
+    o = organization(moto_url, members=1)
+    m0 = o["members"][0]
+    seed_account(moto_url, m0, R1, services=3, tag="e")
+    with (
+        LocalCluster(n_workers=1, processes=False, protocol="tcp", dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        scheduler_file = tmp_path / "scheduler.json"
+        client.write_scheduler_file(str(scheduler_file))
+        reports = []
+        for where in (cluster.scheduler_address, str(scheduler_file)):
+            r = cli(
+                "scan", "--aws", "--endpoint-url", moto_url, "--region", R1, "--role-arn", role_arn(m0),
+                "--scheduler", where, "-f", "json",
+            )  # fmt: skip
+            assert r.code == 0, r.err
+            reports.append(sorted((f["id"], f["severity"]) for f in json.loads(r.out)["findings"]))
+    assert reports[0] == reports[1] and len(reports[0]) == 1  # e-0: public, privileged, a password
+    r = cli("scan", "--aws", "--region", R1, "--scheduler", str(tmp_path / "missing.json"))
+    assert r.code == 2 and "Dask scheduler" in r.err

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .merge import Merger
@@ -37,6 +38,7 @@ class ClusterSpec:
     scheduler: str | None = None  # tcp://HOST:8786, or the path of a scheduler file
     threads_per_worker: int = 1
     processes: bool = True
+    connect_timeout: float = 30.0  # seconds to reach an existing scheduler
 
 
 @contextmanager
@@ -45,7 +47,12 @@ def connect(spec: ClusterSpec) -> Iterator[Any]:
     from dask.distributed import Client, LocalCluster
 
     if spec.scheduler:
-        client = Client(spec.scheduler) if "://" in spec.scheduler else Client(scheduler_file=spec.scheduler)
+        if "://" in spec.scheduler:
+            client = Client(spec.scheduler, timeout=spec.connect_timeout)
+        else:
+            if not Path(spec.scheduler).is_file():  # Dask would wait for it to appear
+                raise FileNotFoundError(f"no scheduler file {spec.scheduler}")
+            client = Client(scheduler_file=spec.scheduler, timeout=spec.connect_timeout)
         try:
             yield client
         finally:
