@@ -218,7 +218,9 @@ def aws_env(endpoint: str) -> dict[str, str]:
     return env
 
 
-def run_ours(proxy: CountingProxy, workdir: Path) -> tuple[float, Counter[str], int]:
+def run_ours(
+    proxy: CountingProxy, workdir: Path, extra: tuple[str, ...] = ()
+) -> tuple[float, Counter[str], int]:
     exe = shutil.which("ecs-exposure", path=str(Path(sys.executable).parent)) or "ecs-exposure"
     t = time.perf_counter()
     r = subprocess.run(
@@ -234,6 +236,7 @@ def run_ours(proxy: CountingProxy, workdir: Path) -> tuple[float, Counter[str], 
             "json",
             "-o",
             str(workdir / "findings.json"),
+            *extra,
         ],
         env=aws_env(proxy.url),
         capture_output=True,
@@ -280,6 +283,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--services", type=int, nargs="+", default=[1000])
     ap.add_argument("--no-prowler", action="store_true", help="time ecs-exposure only")
+    ap.add_argument(
+        "--rescan",
+        action="store_true",
+        help="also scan the unchanged estate twice with the revision cache and report the second run",
+    )
     args = ap.parse_args()
     OUT.mkdir(exist_ok=True)
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=REGION)
@@ -295,13 +303,18 @@ def main() -> int:
             workdir = OUT / f"run-{n}"
             shutil.rmtree(workdir, ignore_errors=True)
             workdir.mkdir(parents=True)
-            ours = run_ours(proxy, workdir)
+            ours = run_ours(proxy, workdir, ("--no-cache",))
             theirs = run_prowler(exe, proxy, workdir) if exe else None
-            rows.append((n, ours, theirs))
+            rescan = None
+            if args.rescan:
+                cache = ("--cache-dir", str(workdir / "cache"))
+                run_ours(proxy, workdir, cache)  # fills the cache
+                rescan = run_ours(proxy, workdir, cache)
+            rows.append((n, ours, theirs, rescan))
         finally:
             proc.terminate()
             proc.wait()
-    for n, (wall, counts, findings), theirs in rows:
+    for n, (wall, counts, findings), theirs, rescan in rows:
         print(f"\n{n} services")
         print(
             f"  ecs-exposure  {wall:7.1f} s  {sum(counts.values()):6d} requests "
@@ -315,6 +328,13 @@ def main() -> int:
             )
             fewer = sum(pcounts.values()) / max(1, sum(counts.values()))
             print(f"  ecs-exposure is {pwall / wall:.1f}x faster with {fewer:.1f}x fewer requests")
+        if rescan:
+            rwall, rcounts, _ = rescan
+            print(
+                f"  rescan, revision cache warm: {rwall:7.1f} s  {sum(rcounts.values()):6d} requests "
+                f"({sum(rcounts.values()) / n:.2f} per service): "
+                + ", ".join(f"{k} {v}" for k, v in sorted(rcounts.items()))
+            )
         print("  ecs-exposure requests by API: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         if theirs:
             print(
@@ -322,7 +342,7 @@ def main() -> int:
                 + ", ".join(f"{k} {v}" for k, v in sorted(theirs[1].items()))
             )
     if len(rows) > 1:
-        (n1, (w1, *_), _), (n2, (w2, *_), _) = rows[0], rows[-1]
+        (n1, (w1, *_), *_), (n2, (w2, *_), *_) = rows[0], rows[-1]
         print(f"\ngrowth: {n2 / n1:.1f}x services -> {w2 / w1:.2f}x time")
     return 0
 

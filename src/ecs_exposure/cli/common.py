@@ -21,7 +21,8 @@ from ..config import Config, ConfigError, resolve_config
 from ..model import ScanResult, Severity
 from ..safetext import escape
 from ..sources.aws.cli import NoCredentials, collect_progress, format_stats, write_snapshot
-from ..sources.aws.collector import CallStats, CollectConfig, collect
+from ..sources.aws.collector import CallStats, CollectConfig, collect, role_account
+from ..sources.aws.pacing import parse_rate
 from ..sources.jsonio import DEFAULT_MAX_FILE_SIZE, size_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -133,7 +134,8 @@ def add_aws_options(p: argparse.ArgumentParser) -> None:
         "--role-name",
         default="ecs-exposure-readonly",
         metavar="NAME",
-        help="role assumed in each account of --accounts-file (default: ecs-exposure-readonly)",
+        help="role assumed in each account of --accounts-file or --organization "
+        "(default: ecs-exposure-readonly)",
     )
     g.add_argument(
         "--endpoint-url", metavar="URL", help="send every AWS call here (a local moto server, a proxy)"
@@ -151,6 +153,63 @@ def add_aws_options(p: argparse.ArgumentParser) -> None:
         help="also read every revision of the families services run (for stale-revision-credentials)",
     )
     g.add_argument("--stats", action="store_true", help="print the API calls made, by kind, on stderr")
+    o = p.add_argument_group("organizations, sharding and pacing")
+    o.add_argument(
+        "--organization",
+        action="store_true",
+        help="read every ACTIVE account of the AWS Organization (organizations:ListAccounts, from the "
+        "management or a delegated administrator account), each through --role-name",
+    )
+    o.add_argument(
+        "--include-ou",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="with --organization: only the accounts under this OU or root (and its child OUs; repeatable)",
+    )
+    o.add_argument(
+        "--exclude-account",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="do not read this account (repeatable)",
+    )
+    o.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="run one task per account×region on a local Dask cluster of N worker processes "
+        "(needs the 'org' extra: pip install 'ecs-exposure[org]')",
+    )
+    o.add_argument(
+        "--scheduler",
+        metavar="ADDRESS|FILE",
+        help="run the tasks on an existing Dask cluster: tcp://HOST:8786, or a scheduler file",
+    )
+    o.add_argument(
+        "--max-shard-seconds",
+        type=float,
+        metavar="S",
+        help="time budget of one account×region (one account in-process): past it no request is sent "
+        "and what was not read is recorded as failed (exit 3)",
+    )
+    o.add_argument(
+        "--rate",
+        action="append",
+        default=[],
+        metavar="SERVICE=RATE[:BURST]",
+        help="requests per second (and burst) allowed per account and region, e.g. ecs=40:100 "
+        "(defaults from AWS's documented limits: ecs=20:50, ec2=20:100 per API, iam=5:10 per account)",
+    )
+    o.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="the revision cache (default: the user cache directory). It holds task definitions, "
+        "credentials included: kept 0700/0600",
+    )
+    o.add_argument(
+        "--no-cache", action="store_true", help="describe every revision again and keep nothing on disk"
+    )
 
 
 def add_config_options(p: argparse.ArgumentParser) -> None:
@@ -229,6 +288,27 @@ def collect_config(args: argparse.Namespace) -> CollectConfig | str:
             roles.append(f"arn:aws:iam::{account}:role/{args.role_name}")
     if args.concurrency < 1:
         return "--concurrency must be at least 1"
+    if args.workers is not None and args.workers < 1:
+        return "--workers must be at least 1"
+    if args.workers is not None and args.scheduler:
+        return "give --workers (a local cluster) or --scheduler (an existing one), not both"
+    if args.max_shard_seconds is not None and args.max_shard_seconds <= 0:
+        return "--max-shard-seconds must be above 0"
+    if (args.include_ou) and not args.organization:
+        return "--include-ou goes with --organization"
+    rates = []
+    for text in args.rate:
+        try:
+            rates.append(parse_rate(text))
+        except ValueError as e:
+            return f"--rate: {e}"
+    if args.organization:
+        found = organization_roles(args)
+        if isinstance(found, str):
+            return found
+        roles += found
+    excluded = set(args.exclude_account)
+    roles = [r for r in dict.fromkeys(roles) if role_account(r)[0] not in excluded]
     return CollectConfig(
         profile=args.profile,
         regions=tuple(args.region),
@@ -237,7 +317,45 @@ def collect_config(args: argparse.Namespace) -> CollectConfig | str:
         endpoint_url=args.endpoint_url,
         concurrency=args.concurrency,
         all_revisions=args.all_revisions,
+        rates=tuple(rates),
+        use_cache=not args.no_cache,
+        cache_dir=args.cache_dir,
+        max_shard_seconds=args.max_shard_seconds,
     )
+
+
+def organization_roles(args: argparse.Namespace) -> list[str] | str:
+    """The role ARN of each ACTIVE account of the organization (a message when it cannot be read)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ..sources.aws.collector import error_entry
+    from ..sources.aws.organizations import list_accounts, select_accounts
+
+    try:
+        session = boto3.Session(profile_name=args.profile)
+        # Organizations' endpoint lives in us-east-1 (aws), us-gov-west-1 or cn-northwest-1
+        region = {"aws-us-gov": "us-gov-west-1", "aws-cn": "cn-northwest-1"}.get(
+            session.get_partition_for_region(session.region_name or "us-east-1"), "us-east-1"
+        )
+        client = session.client("organizations", endpoint_url=args.endpoint_url, region_name=region)
+        accounts = list_accounts(client, args.include_ou)
+    except (ClientError, BotoCoreError) as e:
+        code, message = error_entry(e)
+        return f"cannot list the organization's accounts: {code} {message}".rstrip()
+    active, inactive = select_accounts(accounts, args.exclude_account)
+    for a in inactive:
+        print(
+            f"ecs-exposure: note: account {a.account_id} ({a.name}) is {a.state}: not read",
+            file=sys.stderr,
+        )
+    if not active:
+        return "the organization has no ACTIVE account to read"
+    return [f"arn:{a.partition}:iam::{a.account_id}:role/{args.role_name}" for a in active]
+
+
+def sharded(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "workers", None) or getattr(args, "scheduler", None))
 
 
 def collect_live(args: argparse.Namespace) -> tuple[dict | None, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,8 @@ from ..engine import ScanOptions, scan
 from ..gcpause import paused_gc
 from ..model import Inventory, ScanResult, Severity
 from ..outputs import FORMATS
+from ..shard.facts import assumables, assumables_from_files
+from ..shard.merge import scan_with_chains
 from ..sources import load_paths
 from ..sources.jsonio import display_path, file_size_limit
 from ..sources.snapshot import load_snapshot
@@ -43,8 +46,10 @@ from .common import (
     save_snapshot,
     say,
     severity,
+    sharded,
     vuln_severity,
 )
+from .shards import combine, run_shards, save_target
 
 NAME = "scan"
 
@@ -153,9 +158,9 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
     )
     s.add_argument(
         "--save-snapshot",
-        type=Path,
-        metavar="FILE",
-        help="with --aws: keep the collected snapshot (.json or .json.gz)",
+        metavar="FILE|DIR",
+        help="with --aws: keep the collected snapshot (.json or .json.gz); with --workers or --scheduler, "
+        "a directory or s3://bucket/prefix where each worker writes its account×region",
     )
     add_aws_options(s)
     add_config_options(s)
@@ -195,13 +200,19 @@ def apply_config(args: argparse.Namespace, config: Config) -> str | None:
     return None
 
 
-def scan_target(paths: list[Path], inventory: Inventory, options: ScanOptions) -> tuple[str, str]:
+def scan_target(
+    paths: list[Path],
+    inventory: Inventory,
+    options: ScanOptions,
+    shards: Iterable[tuple[str | None, str]] = (),
+) -> tuple[str, str]:
     """What a scan read, as (words, key): scans with the same key are compared in the history.
 
     AWS data (live or from snapshots, whatever their file names) counts by account and region; task
     definition files by the path argument (directory or file) they were found under, as given
     relative to the working directory, so that CI runs in different checkouts compare. A scan of
-    some traits only, or with the informational findings, is not compared with a full one."""
+    some traits only, or with the informational findings, is not compared with a full one. ``shards``:
+    the (account, region) pairs a sharded scan read in its workers."""
     parts: set[str] = set()
     if options.traits:
         parts.add(f"only {','.join(sorted(options.traits))}")
@@ -212,6 +223,8 @@ def scan_target(paths: list[Path], inventory: Inventory, options: ScanOptions) -
             parts.add(f"aws {account.account_id} {region.region}")
         if not account.regions:
             parts.add(f"aws {account.account_id}")
+    for account_id, region in shards:
+        parts.add(f"aws {account_id} {region}")
     files = {f.task_definition.loc.file for f in inventory.task_definition_files}
     for p in paths:
         shown = display_path(p)
@@ -263,16 +276,21 @@ def run(args: argparse.Namespace) -> int:
     if (code := missing_paths(named)) is not None:
         return code
     collected = None
-    if args.aws:
+    save_to = None
+    if args.aws and sharded(args):
+        save_to = save_target(args.save_snapshot)
+        if save_to is False:
+            return EXIT_USAGE
+    elif args.aws:
         collected, code = collect_live(args)
         if collected is None:
             return code
-        if args.save_snapshot is not None and not save_snapshot(collected, args.save_snapshot):
+        if args.save_snapshot is not None and not save_snapshot(collected, Path(args.save_snapshot)):
             return EXIT_USAGE
     elif args.save_snapshot is not None:
         error("--save-snapshot goes with --aws")
         return EXIT_USAGE
-    if not paths and collected is None:
+    if not paths and not args.aws:
         error("give at least one PATH, --example, or --aws")
         return EXIT_USAGE
     unknown = [t for t in args.trait if t not in registry()]
@@ -303,7 +321,12 @@ def run(args: argparse.Namespace) -> int:
     settings = TraitSettings(args.epss_threshold, args.min_severity)
     with paused_gc(), file_size_limit(args.max_file_size):
         inventory = load_paths(paths)
+        chains = []
+        shards: list[tuple[str | None, str]] = []
+        if len({a.account_id for a in inventory.accounts}) > 1:
+            chains = assumables_from_files(paths)  # several accounts offline: their chains too
         if collected is not None:
+            chains += assumables(collected)  # cross-account facts, read before the raw document is freed
             inventory.merge(load_snapshot(collected, "aws"))
         for path in vulns:
             reports, issues = load_vuln_file(path)
@@ -321,9 +344,24 @@ def run(args: argparse.Namespace) -> int:
             settings=settings,
             suppressions=config.suppressions,
         )
-        result = scan(inventory, options)
+        if args.aws and sharded(args):
+            merger, code = run_shards(
+                args,
+                options,
+                save_to,  # type: ignore[arg-type]
+                tuple(inventory.image_reports),
+                tuple(inventory.vuln_sources),
+                inventory.kev,
+            )
+            if merger is None:
+                return code
+            local = scan(inventory, options) if paths else None
+            result = combine(local, merger.result())
+            shards = [(r.account_id, r.region) for r in merger.results.values()]
+        else:
+            result = scan_with_chains(inventory, options, chains)
         baseline_name = str(args.baseline) if baseline is not None else None
-        target = scan_target(paths, inventory, options)
+        target = scan_target(paths, inventory, options, shards)
         result, recorded = _triage(result, baseline, baseline_name, store, target, started)
         text = FORMATS[args.format](result, color=color)
     data = text if isinstance(text, bytes) else text.encode("utf-8")
