@@ -60,6 +60,10 @@ def all_outputs(cli, *args: str) -> str:
             r = cli("scan", *args, "--format", fmt, *extra)
             text += r.out + r.err
     r = cli("scan", *args, "--color", "always")
+    text += r.out + r.err
+    r = cli("scan", *args, "--color", "always", "--compact")
+    text += r.out + r.err
+    r = cli("fix", *args, "--format", "markdown")
     return text + r.out + r.err
 
 
@@ -117,7 +121,11 @@ def test_corpus_credentials_never_printed() -> None:
         if not values:
             continue
         result = scan(load_paths([f]), ScanOptions(include_informational=True))
-        rendered = [render(result, color=c) for render in FORMATS.values() for c in (False, True)]
+        rendered = [
+            render(result, color=c, compact=c, account_id="111122223333", region="eu-west-1")
+            for render in FORMATS.values()
+            for c in (False, True)
+        ]
         text = "".join(r.decode() if isinstance(r, bytes) else r for r in rendered)
         for value in values:
             assert value not in text, f.name

@@ -220,8 +220,10 @@ def scan(inv: Inventory, options: ScanOptions | None = None) -> ScanResult:
     findings: list[ExposureFinding] = []
     scanned = 0
     unknown_counts: Counter[str] = Counter()
+    resources: list[Resource] = []
     for target in targets(inv, issues, options.settings):
         scanned += 1
+        resources.append(target.resource)
         finding, unknown = evaluate(target, options, issues)
         unknown_counts.update(u.trait_id for u in unknown)
         if finding is None:
@@ -237,6 +239,7 @@ def scan(inv: Inventory, options: ScanOptions | None = None) -> ScanResult:
         tuple(inv.notes),
         tuple(sorted(unknown_counts.items())),
         inv.positions,
+        tuple(resources),
     )
 
 

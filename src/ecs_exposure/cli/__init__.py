@@ -15,10 +15,10 @@ import argparse
 import sys
 
 from .. import __version__
-from . import collect, fix, rollback, scan, traits
+from . import collect, fix, publish, rollback, scan, traits
 from .common import EXIT_OK, EXIT_USAGE, Parser, example_path
 
-COMMANDS = (scan, collect, fix, rollback, traits)
+COMMANDS = (scan, collect, fix, rollback, publish, traits)
 
 DESCRIPTION = """\
 Find exposure in Amazon ECS: misconfigured task definitions, internet reachability, plaintext

@@ -14,6 +14,7 @@ import orjson
 from ..engine import scan
 from ..gcpause import paused_gc
 from ..outputs import plans as plans_output
+from ..outputs import plans_markdown
 from ..remediation import FixOptions, plans
 from ..remediation.apply import Applier, ApplyError, Journal
 from ..sources import load_paths
@@ -56,7 +57,7 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
     f.add_argument(
         "--trait", action="append", default=[], metavar="ID", help="only fix this trait (repeatable)"
     )
-    f.add_argument("-f", "--format", choices=("text", "json", "commands"), default="text")
+    f.add_argument("-f", "--format", choices=("text", "json", "commands", "markdown"), default="text")
     f.add_argument(
         "--write-dir",
         type=Path,
@@ -192,6 +193,8 @@ def run(args: argparse.Namespace) -> int:
             )
     if args.format == "json":
         sys.stdout.buffer.write(plans_output.render_json(found))
+    elif args.format == "markdown":
+        sys.stdout.write(plans_markdown.render(found))
     elif args.format == "commands":
         sys.stdout.write("".join(c + "\n" for p in found for c in p.commands))
     else:

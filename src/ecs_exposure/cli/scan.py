@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..engine import ScanOptions, scan, worst
 from ..gcpause import paused_gc
-from ..outputs import FORMATS
+from ..outputs import asff
 from ..sources import load_paths
 from ..sources.snapshot import load_snapshot
 from ..sources.vulns import load_kev, load_vuln_file
@@ -29,6 +29,8 @@ from .common import (
     severity,
     vuln_severity,
 )
+from .output import add_output_options, check, render_options, write_reports
+from .publish import add_publish_options, publish_findings
 
 NAME = "scan"
 
@@ -52,12 +54,7 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
     s.add_argument(
         "--example", action="store_true", help="scan the built-in example estate (no AWS account needed)"
     )
-    s.add_argument(
-        "-f", "--format", choices=sorted(FORMATS), default="table", help="output format (default: table)"
-    )
-    s.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout"
-    )
+    add_output_options(s)
     s.add_argument(
         "--fail-on",
         type=severity,
@@ -124,6 +121,13 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
         help="with --aws: keep the collected snapshot (.json or .json.gz)",
     )
     add_aws_options(s)
+    s.add_argument(
+        "--security-hub",
+        action="store_true",
+        help="also import the findings into AWS Security Hub and resolve the ones that disappeared "
+        "(as 'ecs-exposure publish' does)",
+    )
+    add_publish_options(s, region=False)
     s.set_defaults(run=run)
 
 
@@ -146,12 +150,16 @@ def run(args: argparse.Namespace) -> int:
     if not paths and collected is None:
         error("give at least one PATH, --example, or --aws")
         return EXIT_USAGE
+    problem = check(args)
+    if problem is not None:
+        error(problem)
+        return EXIT_USAGE
     unknown = [t for t in args.trait if t not in registry()]
     if unknown:
         error(f"unknown trait {', '.join(unknown)} (see 'ecs-exposure traits')")
         return EXIT_USAGE
 
-    to_terminal = args.output is None and sys.stdout.isatty()
+    to_terminal = args.output is None and args.output_dir is None and sys.stdout.isatty()
     color = args.color == "always" or (args.color == "auto" and to_terminal)
     settings = TraitSettings(args.epss_threshold, args.min_severity)
     with paused_gc():
@@ -169,21 +177,34 @@ def run(args: argparse.Namespace) -> int:
             inventory.issues.extend(issues)
         options = ScanOptions(args.include_informational, args.debug, tuple(args.trait), settings)
         result = scan(inventory, options)
-        text = FORMATS[args.format](result, color=color)
-    data = text if isinstance(text, bytes) else text.encode("utf-8")
-    if args.output is not None:
-        try:
-            args.output.write_bytes(data)
-        except OSError as e:
-            print(f"ecs-exposure: {args.output}: cannot write: {e.strerror}", file=sys.stderr)
-            return EXIT_USAGE
-    else:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        code = write_reports(args, result, color)
+    if code != EXIT_OK:
+        return code
     emit_issues(result)
+    if args.security_hub:
+        code = _security_hub(args, result)
+        if code != EXIT_OK:
+            return code
 
     top = worst(result)
     if args.fail_on is not None and top is not None and top >= args.fail_on:
         return EXIT_FINDINGS
     return EXIT_OK if result.complete else EXIT_INCOMPLETE
+
+
+def _security_hub(args: argparse.Namespace, result) -> int:
+    """Publish this scan's findings; resolve only in the accounts' Regions the scan covered, and
+    not at all when the scan is incomplete (an unread input is not a fixed finding)."""
+    opts = render_options(args, color=False)
+    try:
+        findings = asff.findings(result, **opts)
+    except asff.AsffError as e:
+        error(str(e))
+        return EXIT_USAGE
+    scope = {(r.partition or "aws", r.region, r.account_id) for r in result.resources if r.region}
+    if args.asff_region:
+        scope.add(("aws", args.asff_region, args.asff_account))
+    resolve = not args.no_resolve and result.complete
+    if not result.complete and not args.no_resolve:
+        print("ecs-exposure: note: scan incomplete: nothing resolved in Security Hub", file=sys.stderr)
+    return publish_findings(findings, args.profile, args.endpoint_url, sorted(scope), resolve)

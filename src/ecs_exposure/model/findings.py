@@ -148,6 +148,7 @@ class ScanResult:
     notes: tuple[str, ...] = ()
     unknown_traits: tuple[tuple[str, int], ...] = ()  # trait id → resources it could not be decided for
     positions: Mapping[str, PositionMap] = field(default_factory=dict)  # file → where its values are
+    resources: tuple[Resource, ...] = ()  # every resource scanned, with or without a finding (JUnit)
 
     @property
     def complete(self) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..model import Inventory, Loc, ScanIssue, TaskDefinitionFile
 from .jsonio import SourceError, display_path, read_json
+from .jsonpos import JsonPositions
 from .reader import JSON, Reader
 from .snapshot import is_snapshot, load_snapshot
 from .taskdef import is_task_definition, parse_task_definition, unwrap
@@ -87,4 +88,6 @@ def load_paths(paths: Iterable[Path]) -> Inventory:
             inv.issues.append(ScanIssue(e.path, "", e.message))
             continue
         inv.merge(load_document(doc, shown, explicit))
+        if not path.name.endswith(".gz"):
+            inv.positions[shown] = JsonPositions(path)  # read again only if an output asks for a line
     return inv

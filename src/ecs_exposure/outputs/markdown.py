@@ -1,0 +1,104 @@
+"""A pull-request comment in GitHub-flavoured Markdown: counts by severity, the top findings with
+their exposure path, traits and fix, the rest in collapsed sections.
+
+GitHub refuses a comment over 65,536 characters: when the full comment would be longer, fewer
+findings are listed (the most severe first) and a note says how many were left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import ExposureFinding, ScanResult, Severity, Status
+from ._common import (
+    contextual,
+    contributing,
+    exposure_path,
+    gates,
+    path_text,
+    remediation_lines,
+    severity_counts,
+    specs,
+    status,
+    suppressed_traits,
+)
+from ._templates import environment
+
+GITHUB_COMMENT_LIMIT = 65_536
+TOP = 10  # findings shown with their details
+MARKER = "<!-- ecs-exposure -->"  # lets a workflow find and update its own comment
+ICON = {
+    Severity.CRITICAL: "🟥",
+    Severity.HIGH: "🟧",
+    Severity.MEDIUM: "🟨",
+    Severity.LOW: "🟦",
+    Severity.INFORMATIONAL: "⬜",
+}
+
+
+def _finding(f: ExposureFinding, fail_on: Severity | None) -> dict[str, Any]:
+    suppressed = suppressed_traits(f)
+    return {
+        "f": f,
+        "status": status(f),
+        "gates": gates(f, fail_on),
+        "path": path_text(exposure_path(f)),
+        "traits": [
+            {
+                "id": h.trait_id,
+                "title": specs()[h.trait_id].title,
+                "evidence": [e.summary for e in h.evidence],
+                "note": h.note,
+                "suppressed": suppressed.get(h.trait_id),
+            }
+            for h in contributing(f)
+        ],
+        "context": [h.trait_id for h in contextual(f)],
+        "fixes": remediation_lines(f),
+    }
+
+
+def _render(result: ScanResult, shown: int, fail_on: Severity | None, title: str) -> str:
+    active = [f for f in result.findings if status(f) != Status.SUPPRESSED]
+    suppressed = [f for f in result.findings if status(f) == Status.SUPPRESSED]
+    listed = active[:shown]
+    listed_suppressed = suppressed[: max(0, shown - len(active))]
+    left_out = len(result.findings) - len(listed) - len(listed_suppressed)
+    return (
+        environment()
+        .get_template("comment.md.j2")
+        .render(
+            marker=MARKER,
+            title=title,
+            result=result,
+            counts=[(s, n, ICON[s]) for s, n in severity_counts(result).items()],
+            total=len(result.findings),
+            gating=sum(1 for f in result.findings if gates(f, fail_on)),
+            fail_on=fail_on,
+            baseline=any(f.new is not None for f in result.findings),
+            new=sum(1 for f in result.findings if f.new),
+            top=[_finding(f, fail_on) for f in listed[:TOP]],
+            rest=[_finding(f, fail_on) for f in listed[TOP:]],
+            suppressed=[_finding(f, fail_on) for f in listed_suppressed],
+            suppressed_total=len(suppressed),
+            left_out=left_out,
+            limit=GITHUB_COMMENT_LIMIT,
+        )
+    )
+
+
+def render(result: ScanResult, fail_on: Severity | None = None, title: str = "ecs-exposure", **_: Any) -> str:
+    everything = len(result.findings)
+    text = _render(result, everything, fail_on, title)
+    if len(text) <= GITHUB_COMMENT_LIMIT:
+        return text
+    lo, hi = 0, everything  # the most findings whose comment fits
+    best = _render(result, 0, fail_on, title)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        candidate = _render(result, mid, fail_on, title)
+        if len(candidate) <= GITHUB_COMMENT_LIMIT:
+            lo, best = mid, candidate
+        else:
+            hi = mid - 1
+    return best
