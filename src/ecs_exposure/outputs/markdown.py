@@ -89,16 +89,15 @@ def _render(result: ScanResult, shown: int, fail_on: Severity | None, title: str
 
 def render(result: ScanResult, fail_on: Severity | None = None, title: str = "ecs-exposure", **_: Any) -> str:
     everything = len(result.findings)
-    text = _render(result, everything, fail_on, title)
-    if len(text) <= GITHUB_COMMENT_LIMIT:
-        return text
-    lo, hi = 0, everything  # the most findings whose comment fits
-    best = _render(result, 0, fail_on, title)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        candidate = _render(result, mid, fail_on, title)
-        if len(candidate) <= GITHUB_COMMENT_LIMIT:
-            lo, best = mid, candidate
-        else:
-            hi = mid - 1
-    return best
+    fits = lambda n: len(_render(result, n, fail_on, title)) <= GITHUB_COMMENT_LIMIT  # noqa: E731
+    # the most findings whose comment fits: grow by doubling (each try renders only what it lists,
+    # so 10,000 findings never render all at once), then bisect
+    lo, hi = 0, min(everything, 64)
+    while hi < everything and fits(hi):
+        lo, hi = hi, min(everything, hi * 2)
+    if hi == everything and fits(hi):
+        return _render(result, everything, fail_on, title)
+    while lo < hi - 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return _render(result, lo, fail_on, title)
