@@ -429,6 +429,6 @@ def test_only_ocsf_and_asff_use_the_clock(monkeypatch: pytest.MonkeyPatch) -> No
 def test_hit_without_evidence_renders() -> None:
     result = example_result()
     f = result.findings[0]
-    bare = replace(f, hits=(TraitHit("privileged-container", ()),) + f.hits)
+    bare = replace(f, hits=(TraitHit("privileged-container", ()), *f.hits))
     for name, render in FORMATS.items():
         assert render(replace(result, findings=(bare,)), now=NOW), name

@@ -200,9 +200,8 @@ def _check_shape(value: Any, shape: Any, path: str, limits: dict[str, int], out:
     elif t == "boolean":
         if not isinstance(value, bool):
             out.append(f"{path}: expected a boolean")
-    elif t == "timestamp":
-        if not isinstance(value, str):
-            out.append(f"{path}: expected a timestamp string")
+    elif t == "timestamp" and not isinstance(value, str):
+        out.append(f"{path}: expected a timestamp string")
 
 
 ASFF_NAMESPACES = (

@@ -49,6 +49,14 @@ def doc_html(value: object) -> Markup:
     return Markup(_BOLD.sub(r"<strong>\1</strong>", text))
 
 
+_SEPARATOR = re.compile(r"([:/])")
+
+
+def wbr(value: object) -> Markup:
+    """An ARN or path that may wrap only after its separators (``<wbr>``), never inside a name."""
+    return Markup(_SEPARATOR.sub(r"\1<wbr>", str(escape(printable(str(value))))))
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -63,5 +71,6 @@ def environment() -> Environment:
     env.filters["code"] = code
     env.filters["doc"] = doc
     env.filters["doc_html"] = doc_html
+    env.filters["wbr"] = wbr
     env.filters["printable"] = printable
     return env
