@@ -81,10 +81,10 @@ def test_import_then_second_scan_resolves_the_fixed_finding(cli, hub, hub_url: s
 
     # the estate changes: nightly-report drops NET_ADMIN; scan --security-hub publishes directly
     fixed = _estate(tmp_path, fixed=True)
+    when = "2026-02-01T00:00:00Z"
     r = cli(
-        "scan", str(fixed), "--security-hub", "--endpoint-url", hub_url, "--timestamp", "2026-02-01T00:00:00Z",
-        "-f", "json", "-o", "second.json",
-    )  # fmt: skip
+        "scan", str(fixed), "--security-hub", "--endpoint-url", hub_url, "--timestamp", when, "-o", "2.txt"
+    )
     assert r.code == 0, r.err
     assert "5 findings imported (5 updated), 1 resolved" in r.err
     after = {f["Id"]: f for f in _findings(hub)}
@@ -168,9 +168,7 @@ def test_incomplete_scan_resolves_nothing(cli, hub, hub_url: str, tmp_path: Path
     assert r.code == 0, r.err
     fixed = _estate(tmp_path, fixed=True)
     (tmp_path / "broken.json").write_text("{")
-    r = cli(
-        "scan", str(fixed), "broken.json", "--security-hub", "--endpoint-url", hub_url, "-f", "json", "-o", "b.json"
-    )  # fmt: skip
+    r = cli("scan", str(fixed), "broken.json", "--security-hub", "--endpoint-url", hub_url, "-o", "b.txt")
     assert r.code == 3
     assert "scan incomplete: nothing resolved in Security Hub" in r.err
     assert {f["RecordState"] for f in _findings(hub)} == {"ACTIVE"}
