@@ -79,6 +79,24 @@ def test_example_outputs_hold_no_credential(cli) -> None:
         assert value not in text
 
 
+def test_file_input_outputs_hold_no_credential(cli, tmp_path: Path) -> None:
+    """Every format written for a task definition file (SARIF then carries lines of that file)."""
+    from ecs_exposure.outputs import FORMATS
+
+    source = Path(__file__).parent / "data" / "taskdef-lines.json"
+    values = set(planted_values(json.loads(source.read_text())))
+    assert values
+    r = cli(
+        "scan", str(source), "--format", ",".join(FORMATS), "--output-dir", "out", "--asff-account",
+        "123456789012", "--asff-region", "us-east-1", "--include-informational",
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    written = "".join(p.read_text() for p in (tmp_path / "out").iterdir()) + r.out + r.err
+    assert len(list((tmp_path / "out").iterdir())) == len(FORMATS)
+    for value in values:
+        assert value not in written
+
+
 LEAKY = "Sup3r-Secret-Value-9d8f7"
 
 

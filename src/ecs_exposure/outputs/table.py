@@ -27,7 +27,7 @@ STYLE = {
 }
 MIN_WIDTH = 60
 _BREAK_AFTER = re.compile(r"[:/,]")
-_HYPHEN = re.compile(r"-")
+_HYPHEN = re.compile(r"[-.]")
 
 
 def _pieces(word: str, separators: re.Pattern[str]) -> list[str]:
@@ -131,22 +131,29 @@ def _status_label(f: ExposureFinding) -> str:
     return label
 
 
-def _widths(total: int) -> tuple[int, int, int, int]:
+def _widths(total: int, longest_segment: int = 0) -> tuple[int, int, int, int]:
     """Severity, resource, rating and finding column widths (content, without borders). Below 100
-    columns the rating goes under the severity (rating width 0)."""
+    columns the rating goes under the severity (rating width 0). The resource column is at least as
+    wide as the longest piece of an ARN between separators, so no name is cut."""
     total = max(total, MIN_WIDTH)
     severity = 11
     if total < 100:
         borders = 3 * 3 + 1
-        resource = max(12, min(30, (total - borders - severity) // 3))
+        resource = max(12, min(30, (total - borders - severity) // 3), min(longest_segment, 24))
         return severity, resource, 0, total - borders - severity - resource
     borders, rating = 3 * 4 + 1, 11
-    resource = max(16, min(44, (total - borders - severity - rating) // 3))
+    resource = max(16, min(44, (total - borders - severity - rating) // 3), min(longest_segment, 40))
     return severity, resource, rating, total - borders - severity - rating - resource
 
 
 def _full(result: ScanResult, console: Console, width: int) -> None:
-    w_sev, w_res, w_rate, w_find = _widths(width)
+    segments = (
+        len(piece)
+        for f in result.findings
+        for text in (printable(f.resource.uid), printable(f.resource.name))
+        for piece in _pieces(text, _BREAK_AFTER)
+    )
+    w_sev, w_res, w_rate, w_find = _widths(width, max(segments, default=0))
     table = Table(show_lines=True, expand=False)
     table.add_column("Severity", width=w_sev, no_wrap=True)
     table.add_column("Resource", width=w_res, no_wrap=True)
