@@ -171,11 +171,6 @@ def finding_object(
         "Workflow": {"Status": WORKFLOW.get(status(f), "NEW")},
         "FindingProviderFields": {"Severity": sev, "Types": finding_types},
     }
-    if f.informational:
-        out["Severity"] = out["FindingProviderFields"]["Severity"] = {
-            "Label": "INFORMATIONAL",
-            "Original": "INFORMATIONAL",
-        }
     if f.suppression is not None:
         out["ProductFields"]["ecs-exposure/Suppression"] = cut(
             f"{f.suppression.source}: {f.suppression.reason}", 2048
