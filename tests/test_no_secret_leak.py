@@ -60,6 +60,10 @@ def all_outputs(cli, *args: str) -> str:
             r = cli("scan", *args, "--format", fmt, *extra)
             text += r.out + r.err
     r = cli("scan", *args, "--color", "always")
+    text += r.out + r.err
+    r = cli("scan", *args, "--color", "always", "--compact")
+    text += r.out + r.err
+    r = cli("fix", *args, "--format", "markdown")
     return text + r.out + r.err
 
 
@@ -73,6 +77,24 @@ def test_example_outputs_hold_no_credential(cli) -> None:
     text = all_outputs(cli, "--example")
     for value in values:
         assert value not in text
+
+
+def test_file_input_outputs_hold_no_credential(cli, tmp_path: Path) -> None:
+    """Every format written for a task definition file (SARIF then carries lines of that file)."""
+    from ecs_exposure.outputs import FORMATS
+
+    source = Path(__file__).parent / "data" / "taskdef-lines.json"
+    values = set(planted_values(json.loads(source.read_text())))
+    assert values
+    r = cli(
+        "scan", str(source), "--format", ",".join(FORMATS), "--output-dir", "out", "--asff-account",
+        "123456789012", "--asff-region", "us-east-1", "--include-informational",
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    written = "".join(p.read_text() for p in (tmp_path / "out").iterdir()) + r.out + r.err
+    assert len(list((tmp_path / "out").iterdir())) == len(FORMATS)
+    for value in values:
+        assert value not in written
 
 
 LEAKY = "Sup3r-Secret-Value-9d8f7"
@@ -117,7 +139,11 @@ def test_corpus_credentials_never_printed() -> None:
         if not values:
             continue
         result = scan(load_paths([f]), ScanOptions(include_informational=True))
-        rendered = [render(result, color=c) for render in FORMATS.values() for c in (False, True)]
+        rendered = [
+            render(result, color=c, compact=c, account_id="111122223333", region="eu-west-1")
+            for render in FORMATS.values()
+            for c in (False, True)
+        ]
         text = "".join(r.decode() if isinstance(r, bytes) else r for r in rendered)
         for value in values:
             assert value not in text, f.name

@@ -306,8 +306,10 @@ def scan(inv: Inventory, options: ScanOptions | None = None) -> ScanResult:
     unknown_counts: Counter[str] = Counter()
     suppressor = Suppressor((*options.suppressions, *inv.suppressions), options.today)
     notes = list(inv.notes)
+    resources: list[Resource] = []
     for target in targets(inv, issues, options.settings, notes):
         scanned += 1
+        resources.append(target.resource)
         finding, unknown = evaluate(target, options, issues, suppressor)
         unknown_counts.update(u.trait_id for u in unknown)
         if finding is None:
@@ -322,8 +324,9 @@ def scan(inv: Inventory, options: ScanOptions | None = None) -> ScanResult:
         scanned,
         tuple(notes),
         tuple(sorted(unknown_counts.items())),
-        inv.positions,
-        suppressor.uses(),
+        positions=inv.positions,
+        suppressions=suppressor.uses(),
+        resources=tuple(resources),
     )
 
 

@@ -156,6 +156,23 @@ def matches(rule: SuppressionRule, finding: ExposureFinding, tags: dict[str, str
     return True
 
 
+def merge_uses(*parts: Iterable[SuppressionUse]) -> tuple[SuppressionUse, ...]:
+    """The uses of the same rules in several scans (shards of one scan) as one: a rule applied
+    anywhere is applied, with every finding it matched; unused only when unused everywhere."""
+    merged: dict[SuppressionRule, SuppressionUse] = {}
+    rank = {UseState.APPLIED: 3, UseState.EXPIRED: 2, UseState.INVALID: 1, UseState.UNUSED: 0}
+    for uses in parts:
+        for use in uses:
+            seen = merged.get(use.rule)
+            if seen is None:
+                merged[use.rule] = use
+                continue
+            state = max(seen.state, use.state, key=lambda s: rank.get(s, 0))
+            findings = tuple(dict.fromkeys((*seen.findings, *use.findings)))
+            merged[use.rule] = replace(seen, state=state, findings=findings)
+    return tuple(merged.values())
+
+
 class Suppressor:
     """Applies the rules of one scan to its findings and remembers what each rule did."""
 

@@ -19,10 +19,10 @@ import sys
 
 from .. import __version__
 from ..fingerprint import environment_key_problem
-from . import collect, diff, fix, history, rollback, scan, traits
+from . import collect, diff, fix, history, publish, rollback, scan, traits
 from .common import EXIT_OK, EXIT_USAGE, Parser, error, example_path
 
-COMMANDS = (scan, collect, fix, rollback, traits, history, diff)
+COMMANDS = (scan, collect, fix, rollback, publish, traits, history, diff)
 
 DESCRIPTION = """\
 Find exposure in Amazon ECS: misconfigured task definitions, internet reachability, plaintext

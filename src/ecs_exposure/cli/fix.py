@@ -15,6 +15,7 @@ import orjson
 from ..engine import scan
 from ..gcpause import paused_gc
 from ..outputs import plans as plans_output
+from ..outputs import plans_markdown
 from ..remediation import FixOptions, Plan, commands, live, plans
 from ..remediation.apply import Applier, ApplyError, finalize
 from ..remediation.journal import Journal
@@ -76,10 +77,10 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
     f.add_argument(
         "-f",
         "--format",
-        choices=("text", "json", "commands"),
+        choices=("text", "json", "commands", "markdown"),
         default="text",
-        help="text (default), json (ecs-exposure/plans@2), or commands: a bash script of the AWS CLI calls "
-        "--apply makes, in the same order",
+        help="text (default), json (ecs-exposure/plans@2), commands: a bash script of the AWS CLI calls "
+        "--apply makes, in the same order, or markdown: the plans as a pull-request comment",
     )
     f.add_argument(
         "--write-dir",
@@ -240,6 +241,8 @@ def run(args: argparse.Namespace) -> int:
         write_revisions(args.write_dir, found, {})
     if args.format == "json":
         sys.stdout.buffer.write(plans_output.render_json(found))
+    elif args.format == "markdown":
+        sys.stdout.write(plans_markdown.render(found))
     elif args.format == "commands":
         sys.stdout.write(commands.script(found, flags))
     else:

@@ -14,7 +14,7 @@ from ..config import Config, shown
 from ..engine import ScanOptions, scan
 from ..gcpause import paused_gc
 from ..model import Inventory, ScanResult, Severity
-from ..outputs import FORMATS
+from ..outputs import asff
 from ..shard.facts import assumables, assumables_from_files
 from ..shard.merge import scan_with_chains
 from ..sources import load_paths
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ..store import Store
 
 from .common import (
+    EXIT_OK,
     EXIT_USAGE,
     add_aws_options,
     add_config_options,
@@ -49,6 +50,8 @@ from .common import (
     sharded,
     vuln_severity,
 )
+from .output import add_output_options, check, formats, render_options, write_reports
+from .publish import add_publish_options, publish_findings
 from .shards import combine, run_shards, save_target
 
 NAME = "scan"
@@ -73,10 +76,7 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
     s.add_argument(
         "--example", action="store_true", help="scan the built-in example estate (no AWS account needed)"
     )
-    s.add_argument("-f", "--format", choices=sorted(FORMATS), help="output format (default: table)")
-    s.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout"
-    )
+    add_output_options(s)
     s.add_argument(
         "--fail-on",
         type=severity,
@@ -164,6 +164,13 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
     )
     add_aws_options(s)
     add_config_options(s)
+    s.add_argument(
+        "--security-hub",
+        action="store_true",
+        help="also import the findings into AWS Security Hub and resolve the ones that disappeared "
+        "(as 'ecs-exposure publish' does)",
+    )
+    add_publish_options(s, region=False)
     s.set_defaults(run=run)
 
 
@@ -194,9 +201,12 @@ def apply_config(args: argparse.Namespace, config: Config) -> str | None:
             setattr(args, key, value)
     if args.no_store:
         args.store = None
-    if args.format not in FORMATS:
-        where = f" ({shown(config.path)})" if config.path else ""
-        return f"format {args.format!r}{where}: one of {', '.join(sorted(FORMATS))}"
+    if isinstance(args.format, str):  # from the config file or the default: "json,sarif"
+        try:
+            args.format = formats(args.format)
+        except argparse.ArgumentTypeError as e:
+            where = f" ({shown(config.path)})" if config.path else ""
+            return f"format{where}: {e}"
     return None
 
 
@@ -293,6 +303,10 @@ def run(args: argparse.Namespace) -> int:
     if not paths and not args.aws:
         error("give at least one PATH, --example, or --aws")
         return EXIT_USAGE
+    problem = check(args)
+    if problem is not None:
+        error(problem)
+        return EXIT_USAGE
     unknown = [t for t in args.trait if t not in registry()]
     if unknown:
         error(f"unknown trait {', '.join(unknown)} (see 'ecs-exposure traits')")
@@ -316,7 +330,7 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_USAGE
 
     started = datetime.now(UTC)
-    to_terminal = args.output is None and sys.stdout.isatty()
+    to_terminal = args.output is None and args.output_dir is None and sys.stdout.isatty()
     color = args.color == "always" or (args.color == "auto" and to_terminal)
     settings = TraitSettings(args.epss_threshold, args.min_severity)
     with paused_gc(), file_size_limit(args.max_file_size):
@@ -363,18 +377,9 @@ def run(args: argparse.Namespace) -> int:
         baseline_name = str(args.baseline) if baseline is not None else None
         target = scan_target(paths, inventory, options, shards)
         result, recorded = _triage(result, baseline, baseline_name, store, target, started)
-        text = FORMATS[args.format](result, color=color)
-    data = text if isinstance(text, bytes) else text.encode("utf-8")
-    if args.output is not None:
-        try:
-            args.output.write_bytes(data)
-        except OSError as e:
-            say(f"{args.output}: cannot write: {e.strerror}")
-            return EXIT_USAGE
-    else:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        code = write_reports(args, result, color)
+    if code != EXIT_OK:
+        return code
     emit_issues(result)
     for line in warnings(result.suppressions):
         say(f"warning: {line}")
@@ -383,4 +388,26 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if recorded is not None:
         say(f"note: recorded as scan {recorded} in {store.url}")
+    if args.security_hub:
+        code = _security_hub(args, result)
+        if code != EXIT_OK:
+            return code
     return exit_code(result, args.fail_on)
+
+
+def _security_hub(args: argparse.Namespace, result) -> int:
+    """Publish this scan's findings; resolve only in the accounts' Regions the scan covered, and
+    not at all when the scan is incomplete (an unread input is not a fixed finding)."""
+    opts = render_options(args, color=False)
+    try:
+        findings = asff.findings(result, **opts)
+    except asff.AsffError as e:
+        error(str(e))
+        return EXIT_USAGE
+    scope = {(r.partition or "aws", r.region, r.account_id) for r in result.resources if r.region}
+    if args.asff_region:
+        scope.add(("aws", args.asff_region, args.asff_account))
+    resolve = not args.no_resolve and result.complete
+    if not result.complete and not args.no_resolve:
+        say("note: scan incomplete: nothing resolved in Security Hub")
+    return publish_findings(findings, args.profile, args.endpoint_url, sorted(scope), resolve)

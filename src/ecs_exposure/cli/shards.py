@@ -13,6 +13,7 @@ from typing import Any
 from ..engine import ScanOptions
 from ..model import ScanResult
 from ..sources.aws.cli import format_stats
+from ..suppress import merge_uses
 from .common import EXIT_OK, EXIT_USAGE, collect_config, error
 
 
@@ -134,5 +135,7 @@ def combine(local: ScanResult | None, remote: ScanResult) -> ScanResult:
         local.resources_scanned + remote.resources_scanned,
         local.notes,
         tuple(sorted(unknown.items())),
-        local.positions,
+        positions=local.positions,
+        suppressions=merge_uses(local.suppressions, remote.suppressions),
+        resources=local.resources + remote.resources,
     )

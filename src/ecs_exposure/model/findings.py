@@ -152,6 +152,7 @@ class ScanResult:
     positions: Mapping[str, PositionMap] = field(default_factory=dict)  # file → where its values are
     suppressions: tuple[SuppressionUse, ...] = ()  # every rule in force and what it did
     baseline: str | None = None  # the baseline report the findings were compared with (--baseline)
+    resources: tuple[Resource, ...] = ()  # every resource scanned, with or without a finding (JUnit)
 
     @property
     def complete(self) -> bool:

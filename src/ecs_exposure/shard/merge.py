@@ -19,6 +19,7 @@ from typing import Any
 from ..correlate import correlate
 from ..model import Evidence, ExposureFinding, ScanIssue, ScanResult, TraitHit
 from ..sources.aws.collector import CallStats
+from ..suppress import merge_uses
 from .facts import Assumable, AssumeGrant, admits, allows
 from .model import PlanSummary, ShardResult
 
@@ -161,6 +162,8 @@ class Merger:
             sum(r.resources_scanned for r in shards),
             tuple(extra_notes),
             tuple(sorted(unknown.items())),
+            suppressions=merge_uses(*(r.suppressions for r in shards)),
+            resources=tuple(res for r in shards for res in r.resources),
         )
 
     def collector_notes(self) -> list[str]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine import ScanOptions
-from ..model import ExposureFinding, ScanIssue
+from ..model import ExposureFinding, Resource, ScanIssue, SuppressionUse
 from ..model.vulns import ImageReport
 from ..sources.aws.collector import CallStats, CollectConfig, role_account
 from .facts import Assumable, AssumeGrant
@@ -102,3 +102,5 @@ class ShardResult:
     seconds: float = 0.0
     snapshot: str | None = None  # where the worker wrote the shard's snapshot
     services: int = 0
+    resources: tuple[Resource, ...] = ()  # every resource scanned (JUnit, Security Hub scope)
+    suppressions: tuple[SuppressionUse, ...] = ()  # what each suppression rule did in this shard

@@ -203,4 +203,6 @@ def _scan(doc: dict[str, Any], options: ShardOptions, result: ShardResult) -> No
     result.issues = scanned.issues
     result.resources_scanned = scanned.resources_scanned
     result.unknown_traits = scanned.unknown_traits
+    result.resources = scanned.resources
+    result.suppressions = scanned.suppressions
     result.grants = found

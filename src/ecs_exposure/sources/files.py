@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..model import Inventory, Loc, ScanIssue, TaskDefinitionFile
 from .jsonio import NotAFile, SourceError, display_path, read_json
+from .jsonpos import JsonPositions
 from .reader import JSON, Reader
 from .snapshot import is_snapshot, load_snapshot
 from .taskdef import is_task_definition, parse_tags, parse_task_definition, unwrap
@@ -116,6 +117,8 @@ def load_paths(paths: Iterable[Path], max_file_size: int | None = None) -> Inven
         except SourceError as e:
             inv.issues.append(ScanIssue(e.path, "", e.message))
         except MemoryError:
-            doc = None
             inv.issues.append(ScanIssue(shown, "", "not enough memory to scan it: not scanned"))
+        else:
+            if not path.name.endswith(".gz"):
+                inv.positions[shown] = JsonPositions(path)  # read again only if an output asks for a line
     return inv

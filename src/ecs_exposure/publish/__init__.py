@@ -1,0 +1,1 @@
+"""Sending findings where people triage them (AWS Security Hub)."""
