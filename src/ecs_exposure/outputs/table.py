@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..correlate import contributes
 from ..model import ScanResult, Severity
-from ..traits import registry
 
 STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -23,7 +23,6 @@ STYLE = {
 def render(result: ScanResult, color: bool = False, width: int = 140, **_: object) -> str:
     out = io.StringIO()
     console = Console(file=out, force_terminal=color, no_color=not color, width=width, highlight=False)
-    specs = registry()
     if result.findings:
         table = Table(show_lines=True, expand=False)
         table.add_column("Severity", no_wrap=True)
@@ -34,7 +33,7 @@ def render(result: ScanResult, color: bool = False, width: int = 140, **_: objec
             traits = Text()
             context = []
             for h in f.hits:
-                if specs[h.trait_id].contextual:
+                if not contributes(h.trait_id, h):
                     context.append(h.trait_id)
                     continue
                 traits.append(("\n" if traits else "") + h.trait_id, style="bold")
