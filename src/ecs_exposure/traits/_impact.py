@@ -69,7 +69,7 @@ def impact_detect(trait_id: str, rule: Rule | Callable[[Permissions], list[str] 
         for view in role_views(target, unknown, kinds=("task role",)):
             key = f"impact:{trait_id}"
             if key not in view.permissions.derived:
-                view.permissions.derived[key] = _apply(view, rule)
+                view.permissions.derived[key] = _apply(view.permissions, rule)
             found = view.permissions.derived[key]
             if found is None:
                 if view.missing:
@@ -84,6 +84,8 @@ def impact_detect(trait_id: str, rule: Rule | Callable[[Permissions], list[str] 
         qualifiers = frozenset({"conditional"}) if conditional_only else frozenset()
         return conclude(trait_id, evidence, unknown, qualifiers=qualifiers)
 
+    detect.rule = rule  # type: ignore[attr-defined]  # the rule as data, for tests and docs
+    detect.apply = lambda p: _apply(p, rule)  # type: ignore[attr-defined]
     return detect
 
 
@@ -108,9 +110,8 @@ def _evidence(view: RoleView, actions: list[str], level: str) -> list[Evidence]:
 
 
 def _apply(
-    view: RoleView, rule: Rule | Callable[[Permissions], list[str] | None]
+    p: Permissions, rule: Rule | Callable[[Permissions], list[str] | None]
 ) -> tuple[list[str], str] | None:
-    p = view.permissions
     if callable(rule):
         actions = rule(p)
         return (actions, "broad") if actions else None
