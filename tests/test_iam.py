@@ -846,3 +846,12 @@ def test_invalid_document_from_a_snapshot() -> None:
         document = snapshot(task_definitions=[taskdef(taskRoleArn=f"{ROLE}/task")], roles=[r])
         got = outcomes(document)["admin-access-role"]
         assert isinstance(got, TraitUnknown) and "broken" in got.reason, (bad, got)
+
+
+def test_unconditional_scoped_beats_conditional_everywhere() -> None:
+    """Found by the property test: iam:PutUserPolicy allowed on every user but one, that one under
+    a conditional Deny, is held unconditionally (on some users), not only under conditions."""
+    hit = outcomes(task_role(allow("*"), deny("iam:*", [ROLES, f"arn:aws:iam::{A}:user/app"], **COND)))[
+        "impact-policy-escalation"
+    ]
+    assert isinstance(hit, TraitHit) and "conditional" not in hit.qualifiers

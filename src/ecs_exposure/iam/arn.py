@@ -186,6 +186,11 @@ def example(fmt: str, partition: str, account: str) -> str:
 
 def matches(tokens: Sequence[Token], text: str) -> bool:
     """Whether ``text`` is in the language of ``tokens``."""
+    return len(tokens) in _run(tokens, text)
+
+
+def _run(tokens: Sequence[Token], text: str) -> set[int]:
+    """The states after reading ``text`` (empty: no string of the language starts with it)."""
     states = _closure_of(tokens, 0)
     n = len(tokens)
     for ch in text:
@@ -201,8 +206,55 @@ def matches(tokens: Sequence[Token], text: str) -> bool:
                 nxt |= _closure_of(tokens, i + 1)
         states = nxt
         if not states:
-            return False
-    return n in states
+            break
+    return states
+
+
+def _literal_prefix(tokens: Sequence[Token]) -> str:
+    out = []
+    for kind, val in tokens:
+        if kind != LIT:
+            break
+        out.append(val)
+    return "".join(out)  # type: ignore[arg-type]
+
+
+_FILL = {ANY: "efgh", NOCOLON: "efgh", REGION: "efgh", BUCKET: "efgh", DIGIT: "1234"}
+
+
+def samples(tokens: Sequence[Token]) -> list[str]:
+    """A few strings of the language (every run of a class filled with one character)."""
+    out = []
+    for i in range(4):
+        out.append(
+            "".join(val if kind == LIT else "" if kind == STAR else _FILL[val][i] for kind, val in tokens)
+        )  # type: ignore[index, misc]
+    return list(dict.fromkeys(out))
+
+
+def quick_memberships(universe: Sequence[Token], spec: Spec) -> dict[bool, str] | Spec:
+    """The memberships in ``spec`` that resources of ``universe`` have (each with one such
+    resource), when simple reasoning decides them: patterns whose literal start no resource has
+    are dropped; a spec of literal ARNs is a finite set. Otherwise the spec reduced to the
+    patterns that may match, for :func:`realizable`."""
+    live = tuple(p for p in spec.patterns if _run(universe, _literal_prefix(pattern_tokens(p))))
+    if not live:
+        return {spec.negated: samples(universe)[0]}
+    tokens = [pattern_tokens(p) for p in live]
+    if all(all(kind == LIT for kind, _ in t) for t in tokens):
+        literals = {_literal_prefix(t) for t in tokens}
+        inside = sorted(w for w in literals if matches(universe, w))
+        outside = [w for w in samples(universe) if w not in literals]
+        if all(kind == LIT for kind, _ in universe):  # a universe of one resource
+            only = _literal_prefix(universe)
+            return {(only in literals) != spec.negated: only}
+        if not outside:
+            return Spec(live, spec.negated)
+        out = {spec.negated: outside[0]}
+        if inside:
+            out[not spec.negated] = inside[0]
+        return out
+    return Spec(live, spec.negated)
 
 
 def _closure_of(tokens: Sequence[Token], i: int) -> set[int]:

@@ -33,6 +33,7 @@ class ResourceTable:
     type_masks: tuple[int, ...]  # type id → the actions acting on it
     untyped: int  # actions without a resource type
     by_service: dict[str | None, tuple[int, ...]]  # service part → type ids
+    service_masks: dict[str | None, int]  # service part → the actions acting on a type of it
 
 
 class ActionCatalogue:
@@ -137,13 +138,13 @@ class ActionCatalogue:
                     formats[fmt] = len(formats)
                 ids.append(formats[fmt])
             action_types.append(tuple(dict.fromkeys(ids)))
-        type_masks = [0] * len(formats)
-        untyped = 0
+        nbytes = len(self.names) // 8 + 1
+        type_bits = [bytearray(nbytes) for _ in formats]  # set bits in place, one int per type at the end
+        untyped = bytearray(nbytes)
         for bit, ids in enumerate(action_types):
-            if not ids:
-                untyped |= 1 << bit
-            for t in ids:
-                type_masks[t] |= 1 << bit
+            for ba in [type_bits[t] for t in ids] if ids else [untyped]:
+                ba[bit >> 3] |= 1 << (bit & 7)
+        type_masks = tuple(int.from_bytes(ba, "little") for ba in type_bits)
         fmts = tuple(formats)
         services: list[str | None] = []
         by_service: dict[str | None, list[int]] = {}
@@ -152,13 +153,20 @@ class ActionCatalogue:
             svc = parts[2].lower() if len(parts) > 3 and "$" not in parts[2] and "*" not in parts[2] else None
             services.append(svc)
             by_service.setdefault(svc, []).append(t)
+        service_masks: dict[str | None, int] = {}
+        for svc, ids in by_service.items():
+            m = 0
+            for t in ids:
+                m |= type_masks[t]
+            service_masks[svc] = m
         return ResourceTable(
             fmts,
             tuple(services),
             tuple(action_types),
-            tuple(type_masks),
-            untyped,
+            type_masks,
+            int.from_bytes(untyped, "little"),
             {k: tuple(v) for k, v in by_service.items()},
+            service_masks,
         )
 
 

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..model import PolicyDocument
-from .arn import Spec, TooComplex, example, format_tokens, realizable
+from .arn import Spec, TooComplex, example, format_tokens, quick_memberships, realizable
 from .catalogue import ActionCatalogue, catalogue
 from .grammar import document_problems, statement_problems
 
@@ -160,8 +160,12 @@ def _classify(cat: ActionCatalogue, spec: Spec, partition: str, account: str) ->
         candidates = [t for svc in (*services, None) for t in table.by_service.get(svc, ())]
     out: dict[int, dict[bool, str]] = {}
     for t in candidates:
-        found = realizable(format_tokens(table.formats[t], partition, account), [spec])
-        values = {vec[0]: w for vec, w in found.items()}
+        universe = format_tokens(table.formats[t], partition, account)
+        quick = quick_memberships(universe, spec)
+        if isinstance(quick, dict):
+            values = quick
+        else:
+            values = {vec[0]: w for vec, w in realizable(universe, [quick]).items()}
         if set(values) != {spec.negated}:
             out[t] = values
     cache[key] = out
@@ -216,16 +220,22 @@ def _coverage(cat: ActionCatalogue, specs: tuple[Spec, ...], partition: str, acc
                 out[v] = w
             vectors[t] = out
     groups: dict[frozenset[int], int] = {}
-    plain = 0
-    for t, m in enumerate(table.type_masks):
-        if t in vectors:
-            k = frozenset(vectors[t])
-        elif t in default:
-            k = frozenset((default[t],))
-        else:
+    plain = 0  # the actions acting on a type of the base vector: whole services at a time
+    touched = {table.services[t] for t in (*vectors, *default)}
+    for svc, m in table.service_masks.items():
+        if svc not in touched:
             plain |= m
-            continue
-        groups[k] = groups.get(k, 0) | m
+    for svc in touched:
+        for t in table.by_service[svc]:
+            m = table.type_masks[t]
+            if t in vectors:
+                k = frozenset(vectors[t])
+            elif t in default:
+                k = frozenset((default[t],))
+            else:
+                plain |= m
+                continue
+            groups[k] = groups.get(k, 0) | m
     if plain:
         groups[frozenset((base,))] = groups.get(frozenset((base,)), 0) | plain
     return Coverage(specs, [(m, k) for k, m in groups.items()], untyped, vectors, default, base)

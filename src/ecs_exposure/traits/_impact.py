@@ -30,20 +30,16 @@ class Need:
         held, best = [], (True, True)
         for a in self.actions:
             bit = p.cat.bit(a)
-            if p.every_of_a_type & bit:
-                how = (False, False)
-            elif p.every_of_a_type_cond & bit:
-                how = (True, False)
-            elif self.broad:
-                continue
-            elif p.some & bit:
-                how = (False, True)
-            elif p.some_cond & bit:
-                how = (True, True)
-            else:
-                continue
-            held.append(a)
-            best = min(best, how)
+            ways = [  # (conditional, scoped): every resource of a type, or some resource
+                (False, False) if p.every_of_a_type & bit else None,
+                (True, False) if p.every_of_a_type_cond & bit else None,
+                (False, True) if not self.broad and p.some & bit else None,
+                (True, True) if not self.broad and p.some_cond & bit else None,
+            ]
+            found = [w for w in ways if w is not None]
+            if found:
+                held.append(a)
+                best = min(best, *found)
         return (held, level(best)) if held else ([], "")
 
 

@@ -20,60 +20,69 @@ def trust_of(target: Target, role: Role) -> Trust | None:
     )
 
 
-def detect(target: Target):
+def _revision(target: Target, td: TaskDefinition) -> tuple[list[Evidence], list[str]]:
+    """The evidence of one revision and what about it is unknown (once per scan: revisions and
+    roles are shared by many services)."""
+    if not td.task_role_arn:
+        return [], []
     account = target.account
+    notes: list[str] = []
+    summary = f"tasks can use the credentials of role {td.task_role_arn}"
+    facts: list = [("role", td.task_role_arn)]
+    role = account.role(td.task_role_arn) if account is not None else None
+    if role is not None:
+        names = [a.rsplit("/", 1)[-1] for a in role.attached_policy_arns] + [
+            p.name for p in role.inline_policies
+        ]
+        facts.append(("policies", tuple(names)))
+        summary += f" ({', '.join(names) or 'no policies'})"
+        trust = trust_of(target, role)
+        if trust is None:
+            notes.append(
+                f"who else may assume role {role.name}: unknown (its trust policy is not in the inputs)"
+            )
+        elif trust.errors:
+            notes.append(f"who else may assume role {role.name}: unknown ({'; '.join(trust.errors)})")
+        else:
+            facts.append(("trust", trust.level))
+            if trust.principals:
+                facts.append(("assumableBy", tuple(trust.principals)))
+                facts.append(("trustConditions", tuple(trust.conditions)))
+                summary += f"; its trust policy also admits {', '.join(trust.principals[:4])}" + (
+                    f" (only under {', '.join(trust.conditions[:4])})" if trust.conditions else ""
+                )
+                if trust.outside:
+                    summary += ": anyone who can assume it gets these permissions without the task"
+    elif account is not None:
+        notes.append(f"who else may assume role {td.task_role_arn}: unknown (the role is not in the inputs)")
+    return [Evidence(summary, tuple(facts), td.label, td.loc.child("taskRoleArn"))], notes
+
+
+def _qualify(evidence: list[Evidence]) -> frozenset[str]:
+    outside = [f for f in (dict(e.facts) for e in evidence) if f.get("trust") in OUTSIDE]
+    if not outside:
+        return frozenset()
+    out = {str(f["trust"]) for f in outside} | {"notable"}
+    if any(f.get("trustConditions") for f in outside):
+        out.add("conditional")
+    return frozenset(out)
+
+
+def detect(target: Target):
+    """Services running the same revisions share one outcome."""
+    key = (ID, *(id(td) for td in target.task_definitions), *target.missing_task_definitions)
+    return target.remember(key, lambda: _detect(target))
+
+
+def _detect(target: Target):
     notes: list[str] = []
 
     def check(td: TaskDefinition) -> list[Evidence]:
-        if not td.task_role_arn:
-            return []
-        summary = f"tasks can use the credentials of role {td.task_role_arn}"
-        facts: list = [("role", td.task_role_arn)]
-        role = account.role(td.task_role_arn) if account is not None else None
-        if role is not None:
-            names = [a.rsplit("/", 1)[-1] for a in role.attached_policy_arns] + [
-                p.name for p in role.inline_policies
-            ]
-            facts.append(("policies", tuple(names)))
-            summary += f" ({', '.join(names) or 'no policies'})"
-            trust = trust_of(target, role)
-            if trust is None:
-                notes.append(
-                    f"who else may assume role {role.name}: unknown (its trust policy is not in the inputs)"
-                )
-            elif trust.errors:
-                notes.append(f"who else may assume role {role.name}: unknown ({'; '.join(trust.errors)})")
-            else:
-                facts.append(("trust", trust.level))
-                if trust.principals:
-                    facts.append(("assumableBy", tuple(trust.principals)))
-                    facts.append(("trustConditions", tuple(trust.conditions)))
-                    summary += f"; its trust policy also admits {', '.join(trust.principals[:4])}" + (
-                        f" (only under {', '.join(trust.conditions[:4])})" if trust.conditions else ""
-                    )
-                    if trust.outside:
-                        summary += ": anyone who can assume it gets these permissions without the task"
-        elif account is not None:
-            notes.append(
-                f"who else may assume role {td.task_role_arn}: unknown (the role is not in the inputs)"
-            )
-        loc = td.loc.child("taskRoleArn")
-        return [Evidence(summary, tuple(facts), td.label, loc)]
+        evidence, unknown = target.cached(ID, td, lambda td: _revision(target, td))
+        notes.extend(unknown)
+        return evidence
 
-    def qualify(evidence: list[Evidence]) -> frozenset[str]:
-        levels = {dict(e.facts).get("trust") for e in evidence}
-        out = {lvl for lvl in levels if lvl in OUTSIDE}
-        if out:
-            out.add("notable")
-            if any(
-                dict(e.facts).get("trustConditions")
-                for e in evidence
-                if dict(e.facts).get("trust") in OUTSIDE
-            ):
-                out.add("conditional")
-        return frozenset(out)  # type: ignore[arg-type]
-
-    outcome = over_revisions(target, ID, check, qualify)
+    outcome = over_revisions(target, ID, check, _qualify)
     if notes and isinstance(outcome, TraitHit):
         note = "; ".join(dict.fromkeys([*([outcome.note] if outcome.note else []), *notes]))
         outcome = replace(outcome, note=note)
