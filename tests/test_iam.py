@@ -855,3 +855,27 @@ def test_unconditional_scoped_beats_conditional_everywhere() -> None:
         "impact-policy-escalation"
     ]
     assert isinstance(hit, TraitHit) and "conditional" not in hit.qualifiers
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "arn:aws:s3:::" + "*a" * 1000,
+        "arn:aws:iam::*:" + "*?" * 1000,
+        "arn:aws:s3:::" + "?" * 2000,
+        "arn:aws:iam::*:role/" + "x" * 5000,
+    ],
+    ids=["stars", "stars-and-marks", "marks", "too-long"],
+)
+def test_hostile_patterns_are_decided_or_unknown_quickly(pattern: str) -> None:
+    """A snapshot is input: a pattern built to blow up the automata must neither stall the scan nor
+    pass silently. (A generous bound that exponential behaviour cannot meet.)"""
+    import time
+
+    start = time.monotonic()
+    perms = evaluate([doc(allow("*"), deny("*", pattern))], account=A)
+    assert time.monotonic() - start < 30
+    if perms.errors:
+        assert "too complex" in perms.errors[0] or "longer than any ARN" in perms.errors[0]
+    else:
+        assert perms.grant("iam:PutUserPolicy") in ("broad", "scoped")

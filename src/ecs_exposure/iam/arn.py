@@ -46,7 +46,8 @@ _LOWER = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 _BUCKET = _LOWER | {"."}
 _DIGITS = frozenset("0123456789")
 VARIABLE_BASE = 0xF0000  # policy variables become characters of the supplementary private use area
-_MAX_STATES = 20_000  # joint automaton states explored for one question before giving up
+_MAX_STATES = 5_000  # joint automaton states explored for one question before giving up
+MAX_PATTERN = 2048  # characters: no ARN is longer
 
 
 class TooComplex(ValueError):
@@ -291,52 +292,63 @@ def alphabet(token_lists: Iterable[Sequence[Token]]) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Automaton:
-    """A union of token languages as one NFA: states are bits; ``table[symbol][state]`` the states
-    after reading the symbol (closed over stars matching nothing)."""
+    """A union of token languages as one NFA whose states are the bits of an int (a token's
+    position; one past a language's last token accepts), stepped with a few integer operations
+    whatever the number of states: hostile patterns with thousands of wildcards stay cheap."""
 
     init: int
     accept: int
-    table: tuple[tuple[int, ...], ...]
+    stars: int  # the states of STAR tokens
+    masks: tuple[int, ...]  # per symbol: the states whose token takes it
+
+    def close(self, states: int) -> int:
+        """Add the states reached by letting stars match nothing."""
+        while True:
+            more = states | ((states & self.stars) << 1)
+            if more == states:
+                return states
+            states = more
 
     def step(self, states: int, sym: int) -> int:
-        row = self.table[sym]
-        out = 0
-        while states:
-            low = states & -states
-            out |= row[low.bit_length() - 1]
-            states ^= low
-        return out
+        took = states & self.masks[sym]
+        return self.close((took & self.stars) | ((took & ~self.stars) << 1))
+
+
+_MASKS: dict[int, tuple[Sequence[Token], dict[str, int]]] = {}
+
+
+def _takes(tokens: Sequence[Token], ch: str) -> int:
+    """The token positions that take character ``ch`` (memoised per token list)."""
+    entry = _MASKS.get(id(tokens))
+    if entry is None or entry[0] is not tokens:
+        if len(_MASKS) > 4096:
+            _MASKS.clear()
+        entry = _MASKS[id(tokens)] = (tokens, {})
+    hit = entry[1].get(ch)
+    if hit is None:
+        hit = 0
+        for i, (kind, val) in enumerate(tokens):
+            if (kind == LIT and val == ch) or (kind != LIT and in_class(ch, val)):  # type: ignore[arg-type]
+                hit |= 1 << i
+        entry[1][ch] = hit
+    return hit
 
 
 def automaton(languages: Sequence[Sequence[Token]], symbols: Sequence[str]) -> Automaton:
-    offsets = []
-    total = 0
+    init = accept = stars = 0
+    masks = [0] * len(symbols)
+    base = 0
     for tokens in languages:
-        offsets.append(total)
-        total += len(tokens) + 1
-
-    closure = [0] * total
-    for base, tokens in zip(offsets, languages, strict=True):
-        n = len(tokens)
-        closure[base + n] = 1 << (base + n)
-        for i in range(n - 1, -1, -1):
-            closure[base + i] = (1 << (base + i)) | (closure[base + i + 1] if tokens[i][0] == STAR else 0)
-    init = accept = 0
-    for base, tokens in zip(offsets, languages, strict=True):
-        init |= closure[base]
+        init |= 1 << base
         accept |= 1 << (base + len(tokens))
-    table = []
-    for ch in symbols:
-        row = [0] * total
-        for base, tokens in zip(offsets, languages, strict=True):
-            for i, (kind, val) in enumerate(tokens):
-                if kind == STAR:
-                    if in_class(ch, val):  # type: ignore[arg-type]
-                        row[base + i] = closure[base + i]
-                elif (kind == LIT and val == ch) or (kind == ONE and in_class(ch, val)):  # type: ignore[arg-type]
-                    row[base + i] = closure[base + i + 1]
-        table.append(tuple(row))
-    return Automaton(init, accept, tuple(table))
+        for i, (kind, _) in enumerate(tokens):
+            if kind == STAR:
+                stars |= 1 << (base + i)
+        for k, ch in enumerate(symbols):
+            masks[k] |= _takes(tokens, ch) << base
+        base += len(tokens) + 1
+    auto = Automaton(0, accept, stars, tuple(masks))
+    return Automaton(auto.close(init), accept, stars, tuple(masks))
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,6 +380,10 @@ class Spec:
 def realizable(universe: Sequence[Token], specs: Sequence[Spec]) -> dict[tuple[bool, ...], str]:
     """Every combination of memberships (one per spec) that some resource of the universe has,
     each with the shortest such resource as a witness."""
+    for s in specs:
+        for p in s.patterns:
+            if len(p) > MAX_PATTERN:
+                raise TooComplex(f"a resource pattern is longer than any ARN ({len(p)} characters)")
     languages = [universe, *(tuple(pattern_tokens(p)) for s in specs for p in s.patterns)]
     symbols = alphabet(languages)
     uni = automaton([universe], symbols)

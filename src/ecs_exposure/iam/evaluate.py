@@ -142,8 +142,21 @@ def _classify(cat: ActionCatalogue, spec: Spec, partition: str, account: str) ->
     cache: dict = cat.__dict__.setdefault("_spec_cache", {})
     key = (spec, partition, account)
     hit = cache.get(key)
+    if isinstance(hit, TooComplex):
+        raise hit  # decided once per scan, even when it cannot be decided
     if hit is not None:
         return hit
+    try:
+        cache[key] = out = _classify_types(cat, spec, partition, account)
+    except TooComplex as e:
+        cache[key] = e
+        raise
+    return out
+
+
+def _classify_types(
+    cat: ActionCatalogue, spec: Spec, partition: str, account: str
+) -> dict[int, dict[bool, str]]:
     table = cat.resources
     services: set[str | None] | None = set()
     for p in spec.patterns:
@@ -168,7 +181,6 @@ def _classify(cat: ActionCatalogue, spec: Spec, partition: str, account: str) ->
             values = {vec[0]: w for vec, w in realizable(universe, [quick]).items()}
         if set(values) != {spec.negated}:
             out[t] = values
-    cache[key] = out
     return out
 
 
