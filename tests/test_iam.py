@@ -879,3 +879,12 @@ def test_hostile_patterns_are_decided_or_unknown_quickly(pattern: str) -> None:
         assert "too complex" in perms.errors[0] or "longer than any ARN" in perms.errors[0]
     else:
         assert perms.grant("iam:PutUserPolicy") in ("broad", "scoped")
+
+
+def test_invalid_policy_is_one_line_and_an_incomplete_scan() -> None:
+    from conftest import scan_doc
+
+    result = scan_doc(task_role({"Effect": "allow", "Action": "*", "Resource": "*"}))
+    assert not result.complete
+    [issue] = [i for i in result.issues if "not a valid IAM policy" in str(i)]
+    assert "RolePolicyList[0].PolicyDocument" in str(issue) and "Effect must be exactly" in str(issue)

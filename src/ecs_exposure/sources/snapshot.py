@@ -12,6 +12,7 @@ import json
 import urllib.parse
 from collections.abc import Mapping
 
+from ..iam.grammar import document_problems
 from ..model import (
     AccountInventory,
     CollectError,
@@ -364,7 +365,9 @@ def _route_table(raw: dict[str, JSON], loc: Loc, r: Reader) -> RouteTable:
 # --------------------------------------------------------------------------- IAM
 
 
-def _document(value: JSON, loc: Loc, r: Reader) -> tuple[list[Mapping[str, JSON]], object]:
+def _document(
+    value: JSON, loc: Loc, r: Reader, kind: str = "identity"
+) -> tuple[list[Mapping[str, JSON]], object]:
     """A policy document as the API returns it (an object, or URL-encoded JSON text): its statements,
     and the document as read. An invalid document is kept: the IAM evaluator checks it against the
     policy grammar and makes its role's traits unknown, rather than the policy silently vanishing."""
@@ -386,6 +389,9 @@ def _document(value: JSON, loc: Loc, r: Reader) -> tuple[list[Mapping[str, JSON]
     if not isinstance(stmts, list):
         r.expected(loc.child("Statement"), "a list of statements", stmts)
         return [], value
+    if problems := document_problems(value, kind):
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        r.problem(loc, f"not a valid IAM policy: {problems[0]}{more}")
     return [s for s in stmts if isinstance(s, dict)], value
 
 
@@ -434,7 +440,7 @@ def _iam(iam: dict[str, JSON], loc: Loc, account: AccountInventory, r: Reader) -
             trust = None
             if "AssumeRolePolicyDocument" in raw:
                 tloc = rloc.child("AssumeRolePolicyDocument")
-                stmts, doc = _document(raw["AssumeRolePolicyDocument"], tloc, r)
+                stmts, doc = _document(raw["AssumeRolePolicyDocument"], tloc, r, "trust")
                 trust = PolicyDocument("AssumeRolePolicyDocument", tuple(stmts), tloc, document=doc)
             boundary = r.obj(raw, "PermissionsBoundary", rloc)
             account.roles[arn] = Role(

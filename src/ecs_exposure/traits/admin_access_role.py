@@ -21,6 +21,11 @@ def admin_level(view: RoleView) -> str | None:
     return p.derived["admin"]  # type: ignore[return-value]
 
 
+def _share(x: float) -> str:
+    """99.5 % is not 100 %."""
+    return f"{x:.0%}" if round(x, 2) < 1 else f"{min(x, 0.999):.1%}"
+
+
 def _evidence(view: RoleView, level: str) -> list[Evidence]:
     p = view.permissions
     held = p.every_cond
@@ -38,7 +43,7 @@ def _evidence(view: RoleView, level: str) -> list[Evidence]:
             parts.append(f"on some resources only: {', '.join(s + ':*' for s in partly[:6])}{more}")
         narrowed = limits(view, short)
         what = (
-            f"allows {p.coverage(held):.0%} of all actions on every resource (near-admin; "
+            f"allows {_share(p.coverage(held))} of all actions on every resource (near-admin; "
             + "; ".join(parts)
             + (f"; narrowed by {narrowed}" if narrowed else "")
             + ")"
