@@ -128,21 +128,37 @@ def _inspector_finding(image: int, k: int) -> dict:
     }
 
 
+TRUST = {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+
+
 def make_snapshot(n: int, seed: int = 7, vulns: bool = True) -> dict:
     rng = random.Random(seed)
     roles = []
     for r in range(max(10, n // 20)):
         stmt = {"Effect": "Allow", "Action": ["sqs:SendMessage", "s3:GetObject"], "Resource": "*"}
+        stmts = [stmt]
         if r % 25 == 0:
-            stmt = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+            stmts = [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
         elif r % 10 == 0:
-            stmt = {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+            stmts = [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
+        elif r % 5 == 0:  # scoped to the service's own resources, with a guardrail: ARN patterns to match
+            stmts = [
+                {
+                    "Effect": "Allow",
+                    "Action": ["sqs:SendMessage", "sqs:ReceiveMessage"],
+                    "Resource": f"arn:aws:sqs:{REGION}:{ACCOUNT}:jobs-{r}",
+                },
+                {"Effect": "Allow", "Action": "s3:*Object", "Resource": f"arn:aws:s3:::data-{r}/*"},
+                {"Effect": "Deny", "Action": "iam:*", "Resource": f"arn:aws:iam::{ACCOUNT}:role/*"},
+            ]
         roles.append(
             {
                 "RoleName": f"role{r}",
                 "Arn": f"arn:aws:iam::{ACCOUNT}:role/role{r}",
                 "AttachedManagedPolicies": [],
-                "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": {"Statement": [stmt]}}],
+                "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": {"Statement": stmts}}],
+                # GetAccountAuthorizationDetails always returns the trust policy
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [TRUST]},
             }
         )
     sgs = [

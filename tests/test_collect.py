@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from awsfake import (
+    ACCOUNT,
     DB_PASSWORD,
     OLD_TOKEN,
     REGION,
@@ -226,7 +227,7 @@ def test_policy_is_read_only() -> None:
     from ecs_exposure.iam import catalogue, evaluate
     from ecs_exposure.model import Loc, PolicyDocument
 
-    perms = evaluate([PolicyDocument("p", tuple(POLICY["Statement"]), Loc("p.json"))])
+    perms = evaluate([PolicyDocument("p", tuple(POLICY["Statement"]), Loc("p.json"))], account=ACCOUNT)
     granted = catalogue().actions_in(perms.any)
     assert granted and all(a.split(":")[1].startswith(("Describe", "List", "Get")) for a in granted)
 

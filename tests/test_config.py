@@ -178,7 +178,10 @@ PYTHON_TAG = "could not determine a constructor for the tag 'tag:yaml.org,2002:p
             "epss_threshold: 2\n",
             ["c.yaml:1: epss_threshold: 2 is out of range (greater than the maximum of 1)"],
         ),
-        ("format: sarif,pdf\n", ["c.yaml:1: format: 'pdf' is not one of asff, html, json, junit, markdown, ocsf, sarif, table"]),
+        (
+            "format: sarif,pdf\n",
+            ["c.yaml:1: format: 'pdf' is not one of asff, html, json, junit, markdown, ocsf, sarif, table"],
+        ),
         ("version: 2\n", ["c.yaml:1: version: 2 is not supported (expected 1)"]),
         ("fail_on: high\nfail_on: low\n", ["c.yaml:2: invalid YAML: duplicate key 'fail_on'"]),
         (

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from awsfake import REGION, FaultProxy, moto_post
+from awsfake import ACCOUNT, REGION, FaultProxy, moto_post
 from ecs_exposure.cli import main
 from ecs_exposure.iam import evaluate
 from ecs_exposure.model import Loc, PolicyDocument
@@ -88,7 +88,7 @@ def role_documents(url: str, role: str) -> list[PolicyDocument]:
 def readable_secrets(url: str, role: str, action: str = "secretsmanager:GetSecretValue") -> set[str] | str:
     """With the project's IAM evaluator: the resources the role may read secrets from ("broad" when
     it may read every secret)."""
-    perms = evaluate(role_documents(url, role))
+    perms = evaluate(role_documents(url, role), account=ACCOUNT)
     level = perms.grant(action)
     if level is None:
         return set()

@@ -58,6 +58,13 @@ def finding_id(partition: str | None, account: str | None, region: str | None, u
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+def contributes(trait_id: str, hit: TraitHit) -> bool:
+    """A contributing trait, or a contextual one its detector found notable (a task role that
+    principals outside the account may assume)."""
+    spec = registry().get(trait_id)
+    return spec is not None and (not spec.contextual or "notable" in hit.qualifiers)
+
+
 def rate_likelihood(hits: dict[str, TraitHit], unknown: set[str]) -> tuple[Likelihood, list[str]]:
     reach: list[str] = []
     if "internet-reachable" in hits:
@@ -67,10 +74,14 @@ def rate_likelihood(hits: dict[str, TraitHit], unknown: set[str]) -> tuple[Likel
     exploitable = [t for t in ("exploitable-vulnerability",) if t in hits]
     other_vulns = [t for t in ("software-vulnerability", "malicious-package", "end-of-life-os") if t in hits]
     cloud_creds = [t for t in CREDENTIAL_TRAITS if t in hits and "cloud" in hits[t].qualifiers]
+    # a task role anyone may assume is as good as its credentials published; other accounts: Moderate
+    assumable = hits.get("assumable-task-role")
+    public_role = ["assumable-task-role"] if assumable and "public" in assumable.qualifiers else []
+    foreign_role = ["assumable-task-role"] if assumable and "notable" in assumable.qualifiers else []
 
     if reach and exploitable:
         return L.VERY_HIGH, reach + exploitable
-    high = (reach + other_vulns if reach and other_vulns else []) + exploitable + cloud_creds
+    high = (reach + other_vulns if reach and other_vulns else []) + exploitable + cloud_creds + public_role
     if high:
         return L.HIGH, list(dict.fromkeys(high))
     moderate = (
@@ -78,6 +89,7 @@ def rate_likelihood(hits: dict[str, TraitHit], unknown: set[str]) -> tuple[Likel
         + [t for t in ("public-ip", "open-security-group") if t in hits]
         + [t for t in ("software-vulnerability", "end-of-life-os", "malicious-package") if t in hits]
         + [t for t in CREDENTIAL_TRAITS if t in hits]
+        + foreign_role
     )
     if moderate:
         return L.MODERATE, list(dict.fromkeys(moderate))
@@ -127,7 +139,12 @@ def _impact_kind(hits: dict[str, TraitHit], likelihood_traits: list[str], impact
         return "Credential Exposure"
     if any(t in hits for t in VULNERABILITY_TRAITS):
         return "Software Exploitation"
-    if reachable or "public-ip" in hits or "open-security-group" in hits:
+    if (
+        reachable
+        or "public-ip" in hits
+        or "open-security-group" in hits
+        or "assumable-task-role" in likelihood_traits
+    ):
         return "Unauthorized Access"
     if any(t in hits for t in ESCAPE_TRAITS):
         return "Container Escape"
@@ -148,7 +165,7 @@ def _title(resource: Resource, hits: dict[str, TraitHit], kind: str, order: list
     kind_word = "ECS service" if resource.type == "AWS::ECS::Service" else "ECS task definition"
     reachable = "internet-reachable" in hits
     skip = {"internet-reachable"} | ({"impact-full-control"} if "admin-access-role" in hits else set())
-    phrases = [specs[t].phrase for t in order if t in specs and not specs[t].contextual and t not in skip]
+    phrases = [specs[t].phrase for t in order if t in hits and contributes(t, hits[t]) and t not in skip]
     # "a task role that can A", "a task role that can B" → "a task role that can A and B"
     can = [p.removeprefix(_ROLE_CAN) for p in phrases if p.startswith(_ROLE_CAN)]
     if len(can) > 1:
@@ -193,7 +210,7 @@ def correlate(
             full = by_id["impact-full-control"]
             by_id["impact-full-control"] = replace(full, note=f"implies {', '.join(implied)}")
     unknown_ids = {u.trait_id for u in unknown}
-    contributing = [t for t in by_id if t in specs and not specs[t].contextual]
+    contributing = [t for t in by_id if contributes(t, by_id[t])]
     likelihood, l_traits = rate_likelihood(by_id, unknown_ids)
     impact, i_traits = rate_impact(by_id)
     severity = SEVERITY_TABLE[(likelihood, impact)]

@@ -388,6 +388,9 @@ class PolicyDocument:
     statements: tuple[Mapping[str, object], ...]
     loc: Loc
     managed_arn: str | None = None
+    # the whole document as read (any JSON value), checked against the policy grammar; None when
+    # only statements are known (built-in copies of AWS managed policies)
+    document: object = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +401,7 @@ class Role:
     attached_policy_arns: tuple[str, ...] = ()
     inline_policies: tuple[PolicyDocument, ...] = ()
     permissions_boundary_arn: str | None = None
+    trust_policy: PolicyDocument | None = None  # AssumeRolePolicyDocument: who may assume the role
 
 
 # --------------------------------------------------------------------------- containers of it all

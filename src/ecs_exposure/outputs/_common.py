@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..correlate import contributes
 from ..model import Evidence, ExposureFinding, Resource, ScanResult, Severity, Status, TraitHit
 from ..safetext import escape
 from ..traits import registry
@@ -84,13 +85,13 @@ def specs() -> dict[str, TraitSpec]:
 
 
 def contributing(f: ExposureFinding) -> list[TraitHit]:
-    s = specs()
-    return [h for h in f.hits if h.trait_id in s and not s[h.trait_id].contextual]
+    """The traits that raise this finding's likelihood or impact (a contextual trait can, when
+    qualified: an assumable task role trusted by other accounts, see :func:`correlate.contributes`)."""
+    return [h for h in f.hits if contributes(h.trait_id, h)]
 
 
 def contextual(f: ExposureFinding) -> list[TraitHit]:
-    s = specs()
-    return [h for h in f.hits if h.trait_id in s and s[h.trait_id].contextual]
+    return [h for h in f.hits if not contributes(h.trait_id, h)]
 
 
 def impact_kind(f: ExposureFinding) -> str:

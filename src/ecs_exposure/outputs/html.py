@@ -12,6 +12,7 @@ from importlib import resources
 from typing import Any
 
 from .. import __version__
+from ..correlate import contributes
 from ..model import ExposureFinding, ScanResult, Severity, Status
 from ._common import (
     exposure_path,
@@ -41,7 +42,7 @@ def _trait(f: ExposureFinding, trait_id: str, hit: Any, suppressed: dict[str, st
         "id": trait_id,
         "title": spec.title,
         "category": spec.category.label,
-        "contextual": spec.contextual,
+        "contextual": not contributes(trait_id, hit),
         "description": spec.description,
         "remediation": spec.remediation,
         "note": hit.note,

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from .. import __version__
+from ..correlate import contributes
 from ..model import (
     Evidence,
     ExposureFinding,
@@ -51,7 +52,7 @@ def _trait(hit: TraitHit, seen: dict[int, dict[str, Any]]) -> dict[str, Any]:
         "id": hit.trait_id,
         "title": spec.title,
         "category": spec.category.label,
-        "contribution": "contextual" if spec.contextual else "contributing",
+        "contribution": "contributing" if contributes(hit.trait_id, hit) else "contextual",
         "qualifiers": sorted(hit.qualifiers),
         "note": hit.note,
         "evidence": evidence,
@@ -128,7 +129,7 @@ def finding_dict(f: ExposureFinding, seen: dict[int, dict[str, Any]] | None = No
         "remediation": [
             {"trait": h.trait_id, "text": specs[h.trait_id].remediation}
             for h in f.hits
-            if not specs[h.trait_id].contextual
+            if contributes(h.trait_id, h)
         ],
     }
 

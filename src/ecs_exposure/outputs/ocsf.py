@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from .. import __version__
+from ..correlate import contributes
 from ..model import ExposureFinding, ScanResult, Severity, Status
 from ._common import (
     TOOL,
@@ -58,12 +59,14 @@ def _resource(type_: str, uid: str, name: str, f: ExposureFinding, role: str | N
     return out
 
 
-def _related_event(f: ExposureFinding, hit_id: str, evidence: list[str], note: str | None) -> dict[str, Any]:
+def _related_event(
+    f: ExposureFinding, hit_id: str, evidence: list[str], note: str | None, contributing: bool
+) -> dict[str, Any]:
     spec = specs()[hit_id]
-    trait_type = "Contextual Trait" if spec.contextual else "Contributing Trait"
+    trait_type = "Contributing Trait" if contributing else "Contextual Trait"
     event: dict[str, Any] = {
         "uid": f"{f.id}/{hit_id}",
-        "type": "ResourceConfiguration" if spec.contextual else "Finding",
+        "type": "Finding" if contributing else "ResourceConfiguration",
         "title": spec.title,
         "desc": plain(spec.description),
         "traits": [
@@ -89,7 +92,7 @@ def finding_object(f: ExposureFinding, t_ms: int, t_iso: str) -> dict[str, Any]:
     sev_id, sev = SEVERITY[f.severity]
     st = status(f)
     events = [
-        _related_event(f, h.trait_id, [e.summary for e in h.evidence], h.note)
+        _related_event(f, h.trait_id, [e.summary for e in h.evidence], h.note, contributes(h.trait_id, h))
         for h in f.hits
         if h.trait_id in specs()
     ]

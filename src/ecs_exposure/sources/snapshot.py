@@ -16,6 +16,7 @@ import json
 import urllib.parse
 from collections.abc import Callable, Mapping
 
+from ..iam.grammar import document_problems
 from ..model import (
     AccountInventory,
     CollectError,
@@ -440,24 +441,34 @@ def _route_table(raw: dict[str, JSON], loc: Loc, r: Reader) -> RouteTable:
 # --------------------------------------------------------------------------- IAM
 
 
-def _document(value: JSON, loc: Loc, r: Reader) -> list[Mapping[str, JSON]] | None:
-    """A policy document as the API returns it: an object, or URL-encoded JSON text."""
+def _document(
+    value: JSON, loc: Loc, r: Reader, kind: str = "identity"
+) -> tuple[list[Mapping[str, JSON]], object]:
+    """A policy document as the API returns it (an object, or URL-encoded JSON text): its statements,
+    and the document as read. An invalid document is kept: the IAM evaluator checks it against the
+    policy grammar and makes its role's traits unknown, rather than the policy silently vanishing."""
+    if value is None:
+        r.expected(loc, "a policy document", value)
+        return [], ""
     if isinstance(value, str):
         try:
             value = json.loads(urllib.parse.unquote(value))
         except ValueError:
             r.problem(loc, "policy document is not valid JSON")
-            return None
+            return [], "(not JSON)"
     if not isinstance(value, dict):
         r.expected(loc, "a policy document", value)
-        return None
+        return [], value
     stmts = value.get("Statement")
     if isinstance(stmts, dict):
         stmts = [stmts]
     if not isinstance(stmts, list):
         r.expected(loc.child("Statement"), "a list of statements", stmts)
-        return None
-    return [s for s in stmts if isinstance(s, dict)]
+        return [], value
+    if problems := document_problems(value, kind):
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        r.problem(loc, f"not a valid IAM policy: {problems[0]}{more}")
+    return [s for s in stmts if isinstance(s, dict)], value
 
 
 def _iam(iam: dict[str, JSON], loc: Loc, account: AccountInventory, r: Reader) -> None:
@@ -472,11 +483,10 @@ def _iam(iam: dict[str, JSON], loc: Loc, account: AccountInventory, r: Reader) -
             for j, v in r.objects(r.lst(p, "PolicyVersionList", ploc), ploc.child("PolicyVersionList")):
                 vloc = ploc.child("PolicyVersionList", j)
                 if r.flag(v, "IsDefaultVersion", vloc) or (default and v.get("VersionId") == default):
-                    stmts = _document(v.get("Document"), vloc.child("Document"), r)
-                    if stmts is not None:
-                        account.policies[arn] = PolicyDocument(
-                            r.text(p, "PolicyName", ploc) or arn, tuple(stmts), vloc.child("Document"), arn
-                        )
+                    stmts, raw = _document(v.get("Document"), vloc.child("Document"), r)
+                    account.policies[arn] = PolicyDocument(
+                        r.text(p, "PolicyName", ploc) or arn, tuple(stmts), vloc.child("Document"), arn, raw
+                    )
                     break
     if (roles := r.opt_list(iam, "roles", loc)) is not None:
         account.roles = {}
@@ -494,15 +504,20 @@ def _iam(iam: dict[str, JSON], loc: Loc, account: AccountInventory, r: Reader) -
             inline = []
             for j, p in r.objects(r.lst(raw, "RolePolicyList", rloc), rloc.child("RolePolicyList")):
                 ploc = rloc.child("RolePolicyList", j)
-                stmts = _document(p.get("PolicyDocument"), ploc.child("PolicyDocument"), r)
-                if stmts is not None:
-                    inline.append(
-                        PolicyDocument(
-                            r.text(p, "PolicyName", ploc) or "(inline)",
-                            tuple(stmts),
-                            ploc.child("PolicyDocument"),
-                        )
+                stmts, doc = _document(p.get("PolicyDocument"), ploc.child("PolicyDocument"), r)
+                inline.append(
+                    PolicyDocument(
+                        r.text(p, "PolicyName", ploc) or "(inline)",
+                        tuple(stmts),
+                        ploc.child("PolicyDocument"),
+                        document=doc,
                     )
+                )
+            trust = None
+            if "AssumeRolePolicyDocument" in raw:
+                tloc = rloc.child("AssumeRolePolicyDocument")
+                stmts, doc = _document(raw["AssumeRolePolicyDocument"], tloc, r, "trust")
+                trust = PolicyDocument("AssumeRolePolicyDocument", tuple(stmts), tloc, document=doc)
             boundary = r.obj(raw, "PermissionsBoundary", rloc)
             account.roles[arn] = Role(
                 arn=arn,
@@ -513,4 +528,5 @@ def _iam(iam: dict[str, JSON], loc: Loc, account: AccountInventory, r: Reader) -
                 permissions_boundary_arn=r.text(boundary, "PermissionsBoundaryArn", rloc)
                 if boundary
                 else None,
+                trust_policy=trust,
             )

@@ -65,13 +65,25 @@ def _resolve(
     return role, docs, missing, boundary, boundary_missing
 
 
+def role_home(role_arn: str, account: AccountInventory) -> tuple[str, str]:
+    """(partition, account id) of a role: from its ARN, else the account it was read in."""
+    parts = role_arn.split(":")
+    if len(parts) > 4 and parts[0] == "arn" and parts[1] and parts[4]:
+        return parts[1], parts[4]
+    return account.partition or "aws", account.account_id
+
+
 def _evaluated(account: AccountInventory | None, arn: str) -> tuple | str:
     """(role, permissions, missing policies, boundary missing), or why the role cannot be read."""
     r = _resolve(account, arn)
     if isinstance(r, str):
         return r
     role, docs, missing, boundary, boundary_missing = r
-    return role, evaluate(docs, boundary), missing, boundary_missing
+    partition, account_id = role_home(role.arn, account)  # type: ignore[arg-type]
+    perms = evaluate(docs, boundary, account=account_id, partition=partition)
+    if perms.errors:
+        return f"role {role.name}: {'; '.join(perms.errors)}; its permissions cannot be decided"
+    return role, perms, missing, boundary_missing
 
 
 def role_views(
@@ -101,33 +113,49 @@ def _role_views(target: Target, unknown: list[str], kinds: tuple[str, ...]) -> l
 
 
 def statement_evidence(
-    view: RoleView, mask: int, what: str, limit: int = 4, min_actions: int = 0
+    view: RoleView, mask: int, what: str, limit: int = 4, min_actions: int = 0, conditional: bool = False
 ) -> list[Evidence]:
     """One evidence per Allow statement granting any of ``mask`` (and at least ``min_actions``
     actions). It points at the policy statement and names the role, not a revision: the same
-    evidence serves every service using the role."""
-    key = ("evidence", view.kind, mask, what, limit, min_actions)
+    evidence serves every service using the role. ``conditional``: the grant holds only under
+    conditions (a Condition of the statement, or of a Deny or the boundary that may apply)."""
+    key = ("evidence", view.kind, mask, what, limit, min_actions, conditional)
     cached = view.permissions.derived.get(key)
     if cached is None:
-        cached = view.permissions.derived[key] = _statement_evidence(view, mask, what, limit, min_actions)
+        cached = view.permissions.derived[key] = _statement_evidence(
+            view, mask, what, limit, min_actions, conditional
+        )
     return cached  # type: ignore[return-value]
 
 
-def _statement_evidence(view: RoleView, mask: int, what: str, limit: int, min_actions: int) -> list[Evidence]:
+def limits(view: RoleView, mask: int) -> str:
+    """What narrows a grant of ``mask``: the Deny statements that apply to it and the boundary."""
+    p = view.permissions
+    denies = [f"{s.ref} (Deny on {s.spec.describe()})" for s in p.denying(mask)]
+    out = ", ".join(denies[:3]) + (" …" if len(denies) > 3 else "")
+    if p.boundary:
+        out += ("; " if out else "") + f"permissions boundary {p.boundary}"
+    return out
+
+
+def _statement_evidence(
+    view: RoleView, mask: int, what: str, limit: int, min_actions: int, conditional: bool
+) -> list[Evidence]:
     out = []
     granting = [s for s in view.permissions.granting(mask) if s.mask.bit_count() >= min_actions]
     for s in granting[:limit]:
-        conditional = s.conditional
+        cond = conditional or s.conditional
+        why = " (only under its Condition)" if s.conditional else " (only under conditions)" if cond else ""
         out.append(
             Evidence(
-                f"{view.kind} {view.role.name}: {s.ref} {what}"
-                + (" (only under its Condition)" if conditional else ""),
+                f"{view.kind} {view.role.name}: {s.ref} {what}{why}",
                 (
                     ("role", view.role.arn),
                     ("roleKind", view.kind),
                     ("policy", s.doc.managed_arn or s.doc.name),
                     ("statement", s.sid or str(s.index)),
-                    ("conditional", conditional),
+                    ("conditional", cond),
+                    ("resources", s.spec.describe()),
                 ),
                 None,
                 s.doc.loc.child("Statement", s.index),

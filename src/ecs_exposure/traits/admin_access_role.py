@@ -1,5 +1,5 @@
 from ..model import Category, Evidence
-from ._iam import NEAR_ADMIN, RoleView, role_views, statement_evidence
+from ._iam import NEAR_ADMIN, RoleView, limits, role_views, statement_evidence
 from .base import ROLE_FIELDS, Target, TraitSpec, conclude
 
 ID = "admin-access-role"
@@ -11,36 +11,56 @@ def admin_level(view: RoleView) -> str | None:
     if "admin" not in p.derived:
         everything = p.cat.all
         level = None
-        if p.broad == everything:
+        if p.every == everything:
             level = "admin"
-        elif (p.broad | p.conditional) == everything:
+        elif p.every_cond == everything:
             level = "conditional-admin"
-        elif p.coverage(p.broad | p.conditional) >= NEAR_ADMIN:
+        elif p.coverage(p.every_cond) >= NEAR_ADMIN:
             level = "near-admin"
         p.derived["admin"] = level
     return p.derived["admin"]  # type: ignore[return-value]
 
 
+def _share(x: float) -> str:
+    """99.5 % is not 100 %."""
+    return f"{x:.0%}" if round(x, 2) < 1 else f"{min(x, 0.999):.1%}"
+
+
 def _evidence(view: RoleView, level: str) -> list[Evidence]:
     p = view.permissions
-    held = p.broad | p.conditional
+    held = p.every_cond
     if level == "near-admin":
-        excluded = p.cat.services_fully_in(p.cat.all & ~held)
+        short = p.cat.all & ~held
+        excluded = p.cat.services_fully_in(short & ~p.some_cond)
+        partly = [s for s in p.cat.services_touched(short) if s not in excluded]
+        parts = []
+        if excluded:
+            parts.append(
+                f"not: {', '.join(s + ':*' for s in excluded[:6])}{' …' if len(excluded) > 6 else ''}"
+            )
+        if partly:
+            more = " …" if len(partly) > 6 else ""
+            parts.append(f"on some resources only: {', '.join(s + ':*' for s in partly[:6])}{more}")
+        narrowed = limits(view, short)
         what = (
-            f"allows {p.coverage(held):.0%} of all actions on every resource (near-admin; not: "
-            f"{', '.join(s + ':*' for s in excluded[:6])}{' …' if len(excluded) > 6 else ''})"
+            f"allows {_share(p.coverage(held))} of all actions on every resource (near-admin; "
+            + "; ".join(parts)
+            + (f"; narrowed by {narrowed}" if narrowed else "")
+            + ")"
         )
     else:
-        what = "allows every action on every resource" + (
-            ", under conditions" if level == "conditional-admin" else ""
-        )
+        what = "allows every action on every resource"
     # the statements that grant most of it
     half = len(p.cat) // 2
-    big = [s for s in p.statements if s.allow and s.broad and s.mask.bit_count() >= half]
+    big = [s for s in p.statements if s.allow and s.mask.bit_count() >= half]
     mask = 0
     for s in big:
         mask |= s.mask
-    return statement_evidence(view, mask or held, what, min_actions=half if big else 0)
+    # conditional: the level holds only when the conditions (of the grants, Denies, boundary) allow
+    conditional = level == "conditional-admin" or (level == "near-admin" and p.coverage(p.every) < NEAR_ADMIN)
+    return statement_evidence(
+        view, mask or held, what, min_actions=half if big else 0, conditional=conditional
+    )
 
 
 def detect(target: Target):
@@ -58,17 +78,16 @@ def detect(target: Target):
                 s.allow and s.broad and s.mask == view.permissions.cat.all
                 for s in view.permissions.statements
             ):
-                why = (
-                    f"permissions boundary {view.permissions.boundary}"
-                    if view.permissions.boundary
-                    else "a Deny"
-                )
+                why = limits(view, view.permissions.cat.all & ~view.permissions.every_cond) or "a Deny"
                 notes.append(f"{view.kind} {view.role.name}: its Allow * is limited by {why}")
             continue
         if view.boundary_missing:
             notes.append(f"{view.kind} {view.role.name}: permissions boundary not in the inputs, not applied")
         evidence.extend(_evidence(view, level))
-    return conclude(ID, evidence, unknown, notes)
+    conditional = bool(evidence) and all(dict(e.facts).get("conditional") for e in evidence)
+    return conclude(
+        ID, evidence, unknown, notes, qualifiers=frozenset({"conditional"}) if conditional else frozenset()
+    )
 
 
 TRAIT = TraitSpec(
@@ -80,9 +99,12 @@ TRAIT = TraitSpec(
     description=(
         "The task role or execution role may effectively do everything on every resource: "
         "`AdministratorAccess`, an Allow of `*` on `*`, or near-admin (at least 90% of all IAM "
-        "actions on every resource, e.g. `NotAction: iam:*` or `PowerUserAccess`). Decided by the "
-        "IAM evaluator: an unconditional Deny or a permissions boundary cancels it; a grant under a "
-        "Condition is reported and marked so. Whoever runs code in the task controls the account."
+        "actions on every resource of their types, e.g. `NotAction: iam:*`, `PowerUserAccess`, or "
+        "`*` with a Deny on `arn:aws:s3:::*`). Decided by the IAM evaluator, action by action and "
+        "resource type by resource type: a Deny or a permissions boundary removes only what its "
+        "resources cover; an Allow on `arn:aws:s3:::*` or on the account's roles is not admin. A "
+        "grant that needs a Condition (of the statement, of a Deny or of the boundary) is reported "
+        "and marked conditional. Whoever runs code in the task controls the account."
     ),
     remediation=(
         "Detach `AdministratorAccess` and replace `*` statements with the actions and resources the "

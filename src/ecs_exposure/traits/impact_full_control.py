@@ -7,7 +7,7 @@ ID = "impact-full-control"
 
 
 def _full(p: Permissions) -> list[str] | None:
-    return ["*"] if p.broad == p.cat.all else None
+    return ["*"] if p.every == p.cat.all else None
 
 
 TRAIT = TraitSpec(
@@ -17,8 +17,10 @@ TRAIT = TraitSpec(
     phrase="a task role with full control of the account",
     contextual=False,
     description=(
-        "The task role may effectively perform every IAM action on every resource, unconditionally "
-        "(after Denies and any permissions boundary). An intruder in the task owns the account."
+        "The task role may effectively perform every IAM action on every resource of the account, "
+        "unconditionally (after Denies and any permissions boundary, resource by resource: a Deny "
+        "on S3's ARNs, or an Allow on S3's ARNs only, is not full control). An intruder in the task "
+        "owns the account."
     ),
     remediation="Replace the role's policies with the actions and resources the service needs.",
     detect=impact_detect(ID, _full),

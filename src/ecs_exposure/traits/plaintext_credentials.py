@@ -20,10 +20,11 @@ TRAIT = TraitSpec(
     description=(
         "A container `environment` entry holds a credential (AWS keys, private keys, tokens, "
         "passwords, URLs and connection strings with passwords). Anyone with "
-        "`ecs:DescribeTaskDefinition` reads it, and it stays in every revision forever. AWS access keys "
-        "raise likelihood to High; a well-known default password (listed in docs/credentials.md) is qualified "
-        "`weak-default`: anyone can guess it without reading the task definition. Evidence shows the "
-        "variable's name, the rule and a keyed fingerprint (HMAC-SHA-256) of the value, never the value."
+        "`ecs:DescribeTaskDefinition` reads it, and it stays in every revision forever. AWS access "
+        "keys raise likelihood to High; a well-known default password (listed in docs/credentials.md) "
+        "is qualified `weak-default`: anyone can guess it without reading the task definition. "
+        "Evidence shows the variable's name, the rule and a keyed fingerprint (HMAC-SHA-256) of the "
+        "value, never the value."
     ),
     remediation=(
         "Store the value in Secrets Manager or SSM Parameter Store, replace the `environment` entry "

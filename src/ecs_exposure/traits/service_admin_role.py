@@ -6,6 +6,15 @@ from .base import ROLE_FIELDS, Target, TraitSpec, conclude
 ID = "service-admin-role"
 
 
+def admin_services(p) -> tuple[list[str], list[str]]:  # type: ignore[no-untyped-def]
+    """(services all of whose actions the role holds on every resource, those of them it holds only
+    under conditions)."""
+    if "services" not in p.derived:
+        held = p.cat.services_fully_in(p.every_cond)
+        p.derived["services"] = (held, [s for s in held if s not in p.cat.services_fully_in(p.every)])
+    return p.derived["services"]  # type: ignore[return-value]
+
+
 def detect(target: Target):
     evidence: list[Evidence] = []
     unknown: list[str] = []
@@ -13,20 +22,23 @@ def detect(target: Target):
         if admin_level(view) is not None:
             continue  # reported by admin-access-role
         p = view.permissions
-        if "services" not in p.derived:
-            p.derived["services"] = p.cat.services_fully_in(p.broad | p.conditional)
-        services: list[str] = p.derived["services"]  # type: ignore[assignment]
+        services, conditional = admin_services(p)
         if services:
             mask = 0
             for svc in services:
                 mask |= p.cat.service_mask(svc)
             what = f"allows {', '.join(s + ':*' for s in services)} on every resource"
-            evidence.extend(statement_evidence(view, mask, what))
+            evidence.extend(
+                statement_evidence(view, mask, what, conditional=len(conditional) == len(services))
+            )
         elif view.missing:
             unknown.append(
                 f"{view.kind} {view.role.name}: policy {', '.join(view.missing)} not in the inputs"
             )
-    return conclude(ID, evidence, unknown)
+    conditional = bool(evidence) and all(dict(e.facts).get("conditional") for e in evidence)
+    return conclude(
+        ID, evidence, unknown, qualifiers=frozenset({"conditional"}) if conditional else frozenset()
+    )
 
 
 TRAIT = TraitSpec(
@@ -36,9 +48,11 @@ TRAIT = TraitSpec(
     phrase="a service-administrator task role",
     contextual=False,
     description=(
-        "The task role or execution role allows `<service>:*` on Resource `*` (e.g. `s3:*`, "
-        "`ecr:*`, `iam:*`) without being a full administrator: every resource of that service in "
-        "the account is the intruder's."
+        "The task role or execution role allows `<service>:*` on every resource (e.g. `s3:*`, "
+        "`ecr:*`, `iam:*` on `*`) without being a full administrator: every action of that service "
+        "on every resource of the account is the intruder's. `s3:*` on `arn:aws:s3:::*` is not "
+        "service admin (access points, batch jobs and the account-level actions stay out of it); "
+        "what it does allow is reported by the impact traits (delete every bucket, read every object)."
     ),
     remediation=(
         "Replace `<service>:*` on `*` with the actions the service uses on the resources it owns. "
