@@ -6,15 +6,20 @@ detector that fails on one resource marks the result incomplete and the scan goe
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .correlate import correlate
 from .model import (
     AccountInventory,
+    Evidence,
     ExposureFinding,
     Inventory,
+    Loc,
+    OriginMap,
+    PositionMap,
     RegionInventory,
     Resource,
     ScanIssue,
@@ -183,8 +188,31 @@ def targets(
         yield Target(Resource("AWS::ECS::TaskDefinition", f.uid, td.label, td.loc), (td,), **shared)
 
 
+def _with_origin(ev: Evidence, positions: Mapping[str, PositionMap]) -> Evidence:
+    """Say in the evidence what the source knows of the value: the conditions it depends on, and the
+    place its literal is written when that is elsewhere (a parameter's default)."""
+    origins = positions.get(ev.loc.file) if ev.loc is not None else None
+    if ev.loc is None or not isinstance(origins, OriginMap):
+        return ev
+    origin = origins.origin(ev.loc.parts)
+    if origin is None:
+        return ev
+    summary, facts, loc = ev.summary, ev.facts, ev.loc
+    if origin.defined_at is not None:
+        summary += f" (value from {origin.via or Loc(loc.file, origin.defined_at).pointer})"
+        facts += (("usedAt", loc.pointer),)
+        loc = Loc(loc.file, origin.defined_at)
+    if origin.conditions:
+        summary += f" (only when {' and '.join(origin.conditions)})"
+        facts += (("conditions", origin.conditions),)
+    return dataclasses.replace(ev, summary=summary, facts=facts, loc=loc)
+
+
 def evaluate(
-    target: Target, options: ScanOptions, issues: list[ScanIssue]
+    target: Target,
+    options: ScanOptions,
+    issues: list[ScanIssue],
+    positions: Mapping[str, PositionMap] | None = None,
 ) -> tuple[ExposureFinding | None, list[TraitUnknown]]:
     hits: list[TraitHit] = []
     unknown: list[TraitUnknown] = []
@@ -207,6 +235,9 @@ def evaluate(
             unknown.append(TraitUnknown(trait_id, "the detector failed"))
             continue
         if isinstance(outcome, TraitHit):
+            if positions and any(ev.loc is not None and ev.loc.file in positions for ev in outcome.evidence):
+                evidence = tuple(_with_origin(ev, positions) for ev in outcome.evidence)
+                outcome = dataclasses.replace(outcome, evidence=evidence)
             hits.append(outcome)
         elif isinstance(outcome, TraitUnknown):
             unknown.append(outcome)
@@ -222,7 +253,7 @@ def scan(inv: Inventory, options: ScanOptions | None = None) -> ScanResult:
     unknown_counts: Counter[str] = Counter()
     for target in targets(inv, issues, options.settings):
         scanned += 1
-        finding, unknown = evaluate(target, options, issues)
+        finding, unknown = evaluate(target, options, issues, inv.positions)
         unknown_counts.update(u.trait_id for u in unknown)
         if finding is None:
             continue

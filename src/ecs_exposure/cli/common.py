@@ -104,14 +104,17 @@ def example_path() -> Path:
 def emit_issues(result: ScanResult) -> None:
     for issue in result.issues:
         print(f"ecs-exposure: {issue}", file=sys.stderr)
-    if result.notes:
-        first = result.notes[0].split(": skipped", 1)[0]
-        more = f" and {len(result.notes) - 1} more" if len(result.notes) > 1 else ""
-        print(
-            f"ecs-exposure: note: skipped {first}{more}: "
-            "JSON that is neither a task definition nor a snapshot",
-            file=sys.stderr,
-        )
+    # one line per kind of skip (the JSON report lists every file)
+    skipped: dict[str, list[str]] = {}
+    for note in result.notes:
+        file, sep, why = note.partition(": skipped, ")
+        if sep:
+            skipped.setdefault(why.split(" (", 1)[0], []).append(file)
+        else:
+            print(f"ecs-exposure: note: {note}", file=sys.stderr)
+    for why, files in skipped.items():
+        more = f" and {len(files) - 1} more" if len(files) > 1 else ""
+        print(f"ecs-exposure: note: skipped {files[0]}{more}: {why}", file=sys.stderr)
 
 
 def collect_config(args: argparse.Namespace) -> CollectConfig | str:

@@ -43,9 +43,10 @@ from .inventory import (
     TargetGroup,
     TaskDefinition,
     TaskDefinitionFile,
+    Unresolved,
     Volume,
 )
-from .location import Loc, PositionMap
+from .location import Loc, Origin, OriginMap, PositionMap
 from .secret import Secret, fingerprint
 from .suppression import Status, SuppressionRule
 
@@ -70,6 +71,8 @@ __all__ = [
     "Loc",
     "MountPoint",
     "NetworkConfig",
+    "Origin",
+    "OriginMap",
     "Outcome",
     "PolicyDocument",
     "PortMapping",
@@ -95,6 +98,7 @@ __all__ = [
     "TaskDefinitionFile",
     "TraitHit",
     "TraitUnknown",
+    "Unresolved",
     "Volume",
     "fingerprint",
 ]

@@ -17,6 +17,30 @@ from .secret import Secret
 from .suppression import SuppressionRule
 from .vulns import ImageReport
 
+# --------------------------------------------------------------------------- what the input leaves open
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """A setting the input does not fix: infrastructure code whose value comes from a template
+    parameter without default, a cross-stack import, an SSM parameter, a module input …
+
+    The modelled field then holds a placeholder (a ``<…>`` text, or the API default for a flag), and
+    the detectors that read ``field`` report *unknown* with ``reason`` rather than absent. ``field``
+    is the API field name the detectors know (``privileged``, ``pidMode``, ``environment``,
+    ``assignPublicIp``, ``ingress`` …), whatever the input language. ``sensitive``: the input declares
+    the value secret (a CloudFormation ``NoEcho`` parameter, a Terraform ``sensitive`` variable, a
+    Secrets Manager dynamic reference).
+    """
+
+    field: str
+    reason: str
+    loc: Loc
+    container: str | None = None  # the container, for a container field
+    key: str | None = None  # the entry, for a list of named entries (an environment variable's name)
+    sensitive: bool = False
+
+
 # --------------------------------------------------------------------------- task definitions
 
 
@@ -151,6 +175,7 @@ class TaskDefinition:
     execution_role_arn: str | None = None
     os_family: str | None = None  # runtimePlatform.operatingSystemFamily
     requires_compatibilities: tuple[str, ...] = ()
+    unresolved: tuple[Unresolved, ...] = ()  # settings the input leaves open (infrastructure code)
 
     @property
     def label(self) -> str:
@@ -211,6 +236,7 @@ class Service:
     deployments: tuple[Deployment, ...]  # the service's own config first
     launch_type: str | None = None
     enable_execute_command: bool = False
+    unresolved: tuple[Unresolved, ...] = ()
 
     @property
     def running_task_definition_arns(self) -> tuple[str, ...]:
@@ -262,6 +288,7 @@ class SecurityGroup:
     vpc_id: str | None
     ingress: tuple[IngressRule, ...]
     loc: Loc
+    unresolved: tuple[Unresolved, ...] = ()  # e.g. a rule whose source CIDR is a parameter
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +314,7 @@ class RouteTable:
     main: bool
     routes: tuple[Route, ...]
     loc: Loc
+    unresolved: tuple[Unresolved, ...] = ()
 
     def internet_gateway_default_route(self) -> Route | None:
         for r in self.routes:
@@ -314,6 +342,7 @@ class LoadBalancer:
     lb_type: str | None
     security_groups: tuple[str, ...]
     loc: Loc
+    unresolved: tuple[Unresolved, ...] = ()
 
     @property
     def internet_facing(self) -> bool:

@@ -4,8 +4,11 @@ Each file is read on its own: one that cannot be read or parsed becomes a :class
 (naming the file and, for JSON, the line and column) and the others are still scanned. Kinds are
 recognised by content, not by name: a snapshot (``"format": "ecs-exposure/snapshot@1"``), a task
 definition in ``register-task-definition`` or ``describe-task-definition`` shape, or a JSON list of
-those. In a directory, ``*.json`` and ``*.json.gz`` files are read recursively and other JSON is
-skipped with a note; a file named explicitly must be one of those kinds.
+those; and infrastructure code (:mod:`.iac`): CloudFormation templates (JSON or YAML), bare
+container-definition lists, YAML task definitions, ``*.json.tpl`` templates, Terraform.
+
+In a directory every file is either read or listed as skipped with its reason (a note), and a
+directory in which nothing could be read is not a clean scan: it is a scan issue.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..model import Inventory, Loc, ScanIssue, TaskDefinitionFile
+from . import iac
 from .jsonio import SourceError, display_path, read_json
 from .reader import JSON, Reader
 from .snapshot import is_snapshot, load_snapshot
@@ -24,21 +28,30 @@ SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".terraform", "__pycache__",
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
-    """Yield (file, named explicitly). Directories are walked in sorted order."""
+    """Yield (file, named explicitly): every file of the directories, walked in sorted order."""
     for p in paths:
         if p.is_dir():
             for root, dirs, files in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
                 for f in sorted(files):
-                    if f.endswith((".json", ".json.gz")):
-                        yield Path(root) / f, False
+                    yield Path(root) / f, False
         else:
             yield p, True
 
 
-def load_document(doc: JSON, shown: str, explicit: bool) -> Inventory:
+def is_json_name(name: str) -> bool:
+    return name.endswith((".json", ".json.gz"))
+
+
+def load_document(doc: JSON, shown: str, explicit: bool, path: Path | None = None) -> Inventory:
     if is_snapshot(doc):
         return load_snapshot(doc, shown)
+    if not is_task_definition(unwrap(doc)[0]) and not (
+        isinstance(doc, list) and any(is_task_definition(unwrap(d)[0]) for d in doc)
+    ):
+        found = iac.load_document(doc, shown, path, "json")
+        if found is not None:
+            return found
     inv = Inventory()
     items: list[tuple[JSON, tuple[str | int, ...]]] = (
         [(d, (i,)) for i, d in enumerate(doc)] if isinstance(doc, list) else [(doc, ())]
@@ -66,7 +79,9 @@ def load_document(doc: JSON, shown: str, explicit: bool) -> Inventory:
                 )
             )
         else:
-            inv.notes.append(f"{shown}: skipped, not a task definition or snapshot")
+            inv.notes.append(
+                f"{shown}: skipped, JSON that is neither a task definition, a snapshot nor a template"
+            )
         return inv
     for parts in strays:
         r.problem(Loc(shown, parts), "not a task definition (no containerDefinitions)")
@@ -74,17 +89,56 @@ def load_document(doc: JSON, shown: str, explicit: bool) -> Inventory:
     return inv
 
 
+def load_file(path: Path, shown: str, explicit: bool) -> Inventory:
+    """One file, dispatched on its kind; a file no source reads is a note (a skip and its reason)."""
+    name = path.name.lower()
+    if not is_json_name(name) and iac.claims_name(name):
+        return iac.load_file(path, shown, explicit)
+    if not explicit and not is_json_name(name):
+        inv = Inventory()
+        suffix = path.suffix or "no extension"
+        inv.notes.append(f"{shown}: skipped, not a kind of file ecs-exposure reads ({suffix})")
+        return inv
+    try:
+        doc = read_json(path, shown)
+    except SourceError as e:
+        # a template with ${…} placeholders (Terraform templatefile), or a lenient CloudFormation file
+        template = iac.json_fallback(path, shown) if name.endswith(".json") else None
+        if template is not None:
+            return template
+        inv = Inventory()
+        inv.issues.append(ScanIssue(e.path, "", e.message))
+        return inv
+    return load_document(doc, shown, explicit, path)
+
+
+def _read(inv: Inventory) -> bool:
+    """Whether a file's inventory shows it was read as one of the input kinds (not skipped)."""
+    return not inv.issues and not any(": skipped" in n for n in inv.notes)
+
+
 def load_paths(paths: Iterable[Path]) -> Inventory:
     inv = Inventory()
-    for path, explicit in iter_files(paths):
-        shown = display_path(path)
-        if explicit and not path.exists():
-            inv.issues.append(ScanIssue(shown, "", "no such file or directory"))
-            continue
-        try:
-            doc = read_json(path, shown)
-        except SourceError as e:
-            inv.issues.append(ScanIssue(e.path, "", e.message))
-            continue
-        inv.merge(load_document(doc, shown, explicit))
+    for top in paths:
+        read = seen = 0
+        for path, explicit in iter_files([top]):
+            shown = display_path(path)
+            if explicit and not path.exists():
+                inv.issues.append(ScanIssue(shown, "", "no such file or directory"))
+                continue
+            one = load_file(path, shown, explicit)
+            seen += 1
+            read += _read(one)
+            inv.merge(one)
+        if top.is_dir() and read == 0 and not any(i.source.startswith(display_path(top)) for i in inv.issues):
+            inv.issues.append(
+                ScanIssue(
+                    display_path(top),
+                    "",
+                    f"nothing read: none of its {seen} files is a task definition, snapshot, "
+                    "CloudFormation template or container-definition list"
+                    if seen
+                    else "nothing read: the directory has no files",
+                )
+            )
     return inv

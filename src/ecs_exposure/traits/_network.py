@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..model import Deployment, Evidence, IngressRule, RegionInventory, SecurityGroup, TaskDefinition
-from .base import Target, failed_api
+from ..model import (
+    Deployment,
+    Evidence,
+    IngressRule,
+    RegionInventory,
+    SecurityGroup,
+    TaskDefinition,
+    Unresolved,
+)
+from .base import Target, describe_unresolved, failed_api
 
 
 @dataclass
@@ -20,6 +28,15 @@ class Found:
     def unknown_once(self, reason: str) -> None:
         if reason not in self.unknown:
             self.unknown.append(reason)
+
+    def unresolved(self, owner: str, items: tuple[Unresolved, ...], *fields: str) -> bool:
+        """Record the settings ``fields`` that the input leaves open; True when there was one."""
+        hit = False
+        for u in items:
+            if u.field in fields:
+                self.unknown_once(describe_unresolved(owner, u))
+                hit = True
+        return hit
 
 
 def awsvpc_deployments(target: Target, found: Found) -> list[Deployment]:
@@ -84,6 +101,7 @@ def security_groups(target: Target, group_ids: list[str], found: Found) -> list[
         if g is None:
             found.unknown_once(f"security group {gid} not in the inputs")
         else:
+            found.unresolved(f"security group {g.group_name or g.group_id}", g.unresolved, "ingress")
             out.append(g)
     return out
 
@@ -131,5 +149,6 @@ def subnet_internet_route(target: Target, subnet_id: str, found: Found) -> str |
             return None
     route = table.internet_gateway_default_route()
     if route is None:
+        found.unresolved(f"route table {table.route_table_id}", table.unresolved, "routes")
         return None
     return f"{table.route_table_id} sends {route.destination} to {route.gateway_id}"

@@ -21,7 +21,7 @@ def detect(target: Target):
             summary += f" ({', '.join(names) or 'no policies'})"
         return [Evidence(summary, tuple(facts), td.label, td.loc.child("taskRoleArn"))]
 
-    return over_revisions(target, ID, check)
+    return over_revisions(target, ID, check, fields=("taskRoleArn",))
 
 
 TRAIT = TraitSpec(

@@ -29,7 +29,7 @@ def _check(td: TaskDefinition) -> list[Evidence]:
 
 
 def detect(target: Target):
-    return over_revisions(target, ID, _check)
+    return over_revisions(target, ID, _check, fields=("user",))
 
 
 TRAIT = TraitSpec(
