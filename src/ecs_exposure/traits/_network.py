@@ -33,7 +33,7 @@ class Found:
         """Record the settings ``fields`` that the input leaves open; True when there was one."""
         hit = False
         for u in items:
-            if u.field in fields:
+            if u.field in fields or u.field == "*":
                 self.unknown_once(describe_unresolved(owner, u))
                 hit = True
         return hit

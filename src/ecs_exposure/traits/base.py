@@ -108,7 +108,7 @@ def unresolved_reasons(
     return [
         describe_unresolved(td.label, u)
         for u in td.unresolved
-        if u.field in fields and (keep is None or keep(u))
+        if (u.field in fields or u.field == "*") and (keep is None or keep(u))
     ]
 
 

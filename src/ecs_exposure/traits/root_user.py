@@ -14,7 +14,8 @@ def runs_as_root(user: str | None) -> bool:
 def _check(td: TaskDefinition) -> list[Evidence]:
     if td.is_windows:
         return []
-    root = [c for c in td.containers if runs_as_root(c.user)]
+    open_ = {u.container for u in td.unresolved if u.field in ("user", "*")}
+    root = [c for c in td.containers if runs_as_root(c.user) and c.name not in open_]
     if not root:
         return []
     described = ", ".join(f"{c.name} ({'user not set' if not c.user else repr(c.user)})" for c in root)

@@ -7,7 +7,8 @@ ID = "writable-root-filesystem"
 def _check(td: TaskDefinition) -> list[Evidence]:
     if td.is_windows:
         return []
-    names = tuple(c.name for c in td.containers if not c.readonly_root_filesystem)
+    open_ = {u.container for u in td.unresolved if u.field in ("readonlyRootFilesystem", "*")}
+    names = tuple(c.name for c in td.containers if not c.readonly_root_filesystem and c.name not in open_)
     if not names:
         return []
     plural = "s" if len(names) > 1 else ""
