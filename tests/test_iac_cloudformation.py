@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from iac_helpers import FORMS, inventory, outcomes, template, write
 from ecs_exposure.engine import ScanOptions, scan
 from ecs_exposure.model import TraitHit, TraitUnknown
+from iac_helpers import FORMS, inventory, outcomes, template, write
 
 PRESENT, ABSENT, UNKNOWN = "present", "absent", "unknown"
 NET = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
@@ -281,7 +281,8 @@ CASES = [
         "cred-literal",
         "plaintext-credentials",
         template(
-            container="Environment:\n  - {Name: LOG_LEVEL, Value: info}\n  - {Name: DB_PASSWORD, Value: Xk9#mQ2v!Lp7}"
+            container="Environment:\n  - {Name: LOG_LEVEL, Value: info}\n"
+            "  - {Name: DB_PASSWORD, Value: Xk9#mQ2v!Lp7}"
         ),
         PRESENT,
         "DB_PASSWORD",
@@ -290,7 +291,8 @@ CASES = [
         "cred-ref-resource",
         "plaintext-credentials",
         template(
-            container="Environment:\n  - {Name: DB_PASSWORD_SECRET_ARN, Value: !Ref Vpc}\n  - {Name: REGION, Value: !Ref AWS::Region}"
+            container="Environment:\n  - {Name: DB_PASSWORD_SECRET_ARN, Value: !Ref Vpc}\n"
+            "  - {Name: REGION, Value: !Ref AWS::Region}"
         ),
         ABSENT,
     ),
@@ -318,7 +320,8 @@ CASES = [
         "cred-dynamic-secret",
         "plaintext-credentials",
         template(
-            container="Environment:\n  - {Name: API_KEY, Value: '{{resolve:secretsmanager:prod/api:SecretString:key}}'}"
+            container="Environment:\n"
+            "  - {Name: API_KEY, Value: '{{resolve:secretsmanager:prod/api:SecretString:key}}'}"
         ),
         PRESENT,
         "dynamic reference",
@@ -402,7 +405,8 @@ CASES = [
         "admin-separate-policy",
         "admin-access-role",
         template(
-            resources="TaskPolicy:\n  Type: AWS::IAM::Policy\n  Properties:\n    PolicyName: all\n    Roles: [!Ref TaskRole]\n"
+            resources="TaskPolicy:\n  Type: AWS::IAM::Policy\n  Properties:\n    PolicyName: all\n"
+            "    Roles: [!Ref TaskRole]\n"
             "    PolicyDocument:\n      Statement:\n        - {Effect: Allow, Action: '*', Resource: '*'}"
         ),
         PRESENT,
@@ -411,7 +415,8 @@ CASES = [
         "admin-managed-policy-resource",
         "admin-access-role",
         template(
-            resources="TaskPolicy:\n  Type: AWS::IAM::ManagedPolicy\n  Properties:\n    Roles: [!Ref TaskRole]\n"
+            resources="TaskPolicy:\n  Type: AWS::IAM::ManagedPolicy\n  Properties:\n"
+            "    Roles: [!Ref TaskRole]\n"
             "    PolicyDocument:\n      Statement:\n        - {Effect: Allow, Action: '*', Resource: '*'}"
         ),
         PRESENT,
@@ -541,7 +546,8 @@ CASES = [
         "open-security-group",
         template(
             resources="OpenIngress:\n  Type: AWS::EC2::SecurityGroupIngress\n  Properties:\n"
-            "    GroupId: !GetAtt ServiceSg.GroupId\n    IpProtocol: tcp\n    FromPort: 22\n    ToPort: 22\n    CidrIp: 0.0.0.0/0"
+            "    GroupId: !GetAtt ServiceSg.GroupId\n    IpProtocol: tcp\n    FromPort: 22\n"
+            "    ToPort: 22\n    CidrIp: 0.0.0.0/0"
         ),
         PRESENT,
         "tcp/22",

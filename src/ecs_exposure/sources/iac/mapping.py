@@ -90,6 +90,29 @@ _STRUCTS = frozenset(
     }
 )
 
+# the API fields that decide a trait: an unknown elsewhere (an image tag, a log group, a role ARN
+# built with the account id) is only shown as its placeholder text; a role or group named by a
+# placeholder is "not in the inputs" already
+DECIDING = frozenset(
+    {
+        "privileged",
+        "readonlyRootFilesystem",
+        "user",
+        "environment",
+        "mountPoints",
+        "volumes",
+        "linuxParameters",
+        "networkMode",
+        "pidMode",
+        "ipcMode",
+        "command",
+        "entryPoint",
+        "dockerLabels",
+        "secrets",
+        "*",
+    }
+)
+
 MEMBERS = "\x01members"  # a key standing for members the input leaves open (a template placeholder)
 
 
@@ -139,7 +162,9 @@ def _clean(value: Any, parts: tuple, where: _Open, field_: str | None, container
     """Unknowns → placeholder text (or unset for flags and structures), recorded under ``field_``."""
     if type(value) is Unknown:
         key = parts[-1] if parts else None
-        where.add(field_ or str(key), value, parts, container)
+        name = field_ or str(key)
+        if name in DECIDING or value.sensitive:
+            where.add(name, value, parts, container)
         return (
             None
             if key in _FLAGS or key in _STRUCTS or (isinstance(key, int) and field_ in _STRUCTS)

@@ -129,12 +129,19 @@ def _resource_lines(text: str) -> list[tuple[str, int, int]]:
     found, exact = index.span(("Resources",))
     if found is None or not exact or found.node is None or not hasattr(found.node, "value"):
         return []
+    lines = text.splitlines()
     out = []
     for k, v in found.node.value:
-        if isinstance(getattr(k, "value", None), str):
-            out.append(
-                (k.value, k.start_mark.line + 1, v.end_mark.line + (0 if v.end_mark.column == 0 else 1))
-            )
+        if not isinstance(getattr(k, "value", None), str):
+            continue
+        # a block ends where the next key starts: its last line is the last one with content
+        end = v.end_mark
+        last = end.line + (1 if text[end.index - end.column : end.index].strip() else 0)
+        while last > k.start_mark.line + 1 and (
+            not lines[last - 1].strip() or lines[last - 1].lstrip().startswith("#")
+        ):
+            last -= 1
+        out.append((k.value, k.start_mark.line + 1, last))
     return out
 
 
