@@ -378,9 +378,8 @@ def main() -> None:
             compare(truth, mine, theirs)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    print(
-        f"\n{'services':>8} {'ecs-exposure':>14} {'peak':>9} {'Checkov ' + CHECKOV_VERSION:>16} {'peak':>9} {'ratio':>7}"
-    )
+    checkov_head = "Checkov " + CHECKOV_VERSION
+    print(f"\n{'services':>8} {'ecs-exposure':>14} {'peak':>9} {checkov_head:>16} {'peak':>9} {'ratio':>7}")
     for n, secs, mb, csecs, cmb in rows:
         line = f"{n:8} {secs:13.2f}s {mb:7.0f}MB"
         if csecs is not None:
