@@ -117,7 +117,10 @@ def _read(inv: Inventory) -> bool:
     return not inv.issues and not any(": skipped" in n for n in inv.notes)
 
 
-def load_paths(paths: Iterable[Path]) -> Inventory:
+def load_paths(paths: Iterable[Path], skip_other_files: bool = False) -> Inventory:
+    """Every input under ``paths``. With ``skip_other_files`` a file named explicitly that is none of
+    the kinds read is skipped with a note, as in a directory (a pre-commit hook passes every changed
+    file)."""
     inv = Inventory()
     for top in paths:
         read = seen = 0
@@ -126,7 +129,7 @@ def load_paths(paths: Iterable[Path]) -> Inventory:
             if explicit and not path.exists():
                 inv.issues.append(ScanIssue(shown, "", "no such file or directory"))
                 continue
-            one = load_file(path, shown, explicit)
+            one = load_file(path, shown, explicit and not skip_other_files)
             seen += 1
             read += _read(one)
             inv.merge(one)
