@@ -22,7 +22,7 @@ def corpus_result():
 
 
 def test_every_file_is_read(corpus_result) -> None:
-    files = sorted(CORPUS.glob("*.json"))
+    files = sorted(p for p in CORPUS.iterdir() if p.is_file())  # 280 JSON and one .tpl template
     assert corpus_result.resources_scanned == len(files)
     # nothing in the corpus is malformed JSON; no detector may fail on real input
     assert not any("internal error" in i.message for i in corpus_result.issues)
