@@ -353,6 +353,16 @@ CASES = [
         PRESENT,
     ),
     Case(
+        "cred-command-noecho",
+        "credentials-outside-environment",
+        template(
+            container='Command: ["run", !Sub "--password=${DbPassword}"]',
+            params="DbPassword:\n  Type: String\n  NoEcho: true",
+        ),
+        PRESENT,
+        "secret input",
+    ),
+    Case(
         "cred-command-none",
         "credentials-outside-environment",
         template(container='Command: ["run", "--port=8080"]'),
@@ -645,7 +655,8 @@ CASES = [
 # traits a template cannot decide one way: documented, and checked by test_every_trait_has_cfn_cases
 NO_PRESENT = {"stale-revision-credentials": "a template has no older revisions to read"}
 NO_UNKNOWN = {
-    "credentials-outside-environment": "only secret inputs matter in a command, and they are reported",
+    "credentials-outside-environment": "an open value in a command is not a credential by itself; "
+    "a secret input there is reported (cred-command-noecho)",
     "assumable-task-role": "TaskRoleArn written at all means a role; bare container lists cover it",
     "end-of-life-os": "covered by vuln-no-report (no report: unknown for every vulnerability trait)",
     "software-vulnerability": "as above",
