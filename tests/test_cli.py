@@ -219,6 +219,6 @@ def test_skipped_files_are_noted(cli, tmp_path: Path) -> None:
     assert r.code == 0  # a skipped file is not a problem
     assert json.loads(r.out)["skipped"] == ["infra/package.json", "infra/tsconfig.json"]
     assert r.err == (
-        "ecs-exposure: note: skipped infra/package.json and 1 more: JSON that is neither a task definition "
-        "nor a snapshot\n"
+        "ecs-exposure: note: skipped infra/package.json and 1 more: JSON that is neither a task definition, "
+        "a snapshot nor a template\n"
     )

@@ -395,9 +395,10 @@ def test_engine_reports_unknown_with_reason_in_the_finding(tmp_path: Path) -> No
 # --------------------------------------------------------------------------- declarations are honest
 
 _IDENTITY = {
-    "TaskDefinition": {"family", "revision", "arn", "loc", "label", "problems"},
+    # problems / unresolved: what the input could not give; reading them is how a trait says unknown
+    "TaskDefinition": {"family", "revision", "arn", "loc", "label", "problems", "unresolved"},
     "Container": {"name", "loc"},
-    "Service": {"arn", "name", "loc", "cluster_arn", "problems"},
+    "Service": {"arn", "name", "loc", "cluster_arn", "problems", "unresolved"},
     "Deployment": {"kind", "loc", "status"},
 }
 _DERIVED = {

@@ -833,6 +833,13 @@ def _embedded(value: str) -> Match | None:
     return None
 
 
+def is_credential_name(name: str) -> bool:
+    """The name alone says the variable holds a credential (``DB_PASSWORD``, ``AWS_SECRET_ACCESS_KEY``),
+    not a pointer to one (``DB_PASSWORD_FILE``): for a value the input leaves open."""
+    info = _name_info(name)
+    return info.aws_config or info.word is not None
+
+
 def environment_matches(env: Environment) -> list[tuple[EnvVar, Match]]:
     """Credentials among one container's environment entries, in list order."""
     found: list[tuple[int, Match]] = []

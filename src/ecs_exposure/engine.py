@@ -7,16 +7,19 @@ detector that fails on one resource marks the result incomplete and the scan goe
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date
 
 from .correlate import correlate
 from .model import (
     AccountInventory,
+    Evidence,
     ExposureFinding,
     Inventory,
     Loc,
+    OriginMap,
+    PositionMap,
     RegionInventory,
     Resource,
     ScanIssue,
@@ -263,8 +266,32 @@ def _targets(
         yield Target(resource, (td,), **shared)
 
 
+def _with_origin(ev: Evidence, positions: Mapping[str, PositionMap]) -> Evidence:
+    """Say in the evidence what the source knows of the value: the conditions it depends on, and the
+    place its literal is written when that is elsewhere (a parameter's default)."""
+    origins = positions.get(ev.loc.file) if ev.loc is not None else None
+    if ev.loc is None or not isinstance(origins, OriginMap):
+        return ev
+    origin = origins.origin(ev.loc.parts)
+    if origin is None:
+        return ev
+    summary, facts, loc = ev.summary, ev.facts, ev.loc
+    if origin.defined_at is not None:
+        summary += f" (value from {origin.via or Loc(loc.file, origin.defined_at).pointer})"
+        facts += (("usedAt", loc.pointer),)
+        loc = Loc(loc.file, origin.defined_at)
+    if origin.conditions:
+        summary += f" (only when {' and '.join(origin.conditions)})"
+        facts += (("conditions", origin.conditions),)
+    return replace(ev, summary=summary, facts=facts, loc=loc)
+
+
 def evaluate(
-    target: Target, options: ScanOptions, issues: list[ScanIssue], suppressor: Suppressor | None = None
+    target: Target,
+    options: ScanOptions,
+    issues: list[ScanIssue],
+    suppressor: Suppressor | None = None,
+    positions: Mapping[str, PositionMap] | None = None,
 ) -> tuple[ExposureFinding | None, list[TraitUnknown]]:
     hits: list[TraitHit] = []
     unknown: list[TraitUnknown] = []
@@ -288,6 +315,9 @@ def evaluate(
             unknown.append(TraitUnknown(trait_id, "the detector failed"))
             continue
         if isinstance(outcome, TraitHit):
+            if positions and any(ev.loc is not None and ev.loc.file in positions for ev in outcome.evidence):
+                evidence = tuple(_with_origin(ev, positions) for ev in outcome.evidence)
+                outcome = replace(outcome, evidence=evidence)
             hits.append(outcome)
         elif isinstance(outcome, TraitUnknown):
             unknown.append(outcome)
@@ -310,7 +340,7 @@ def scan(inv: Inventory, options: ScanOptions | None = None) -> ScanResult:
     for target in targets(inv, issues, options.settings, notes):
         scanned += 1
         resources.append(target.resource)
-        finding, unknown = evaluate(target, options, issues, suppressor)
+        finding, unknown = evaluate(target, options, issues, suppressor, inv.positions)
         unknown_counts.update(u.trait_id for u in unknown)
         if finding is None:
             continue

@@ -247,6 +247,7 @@ def emit_issues(result: ScanResult) -> None:
     for note in result.notes:
         name, sep, reason = note.partition(": skipped, ")
         if sep:
+            # one line per reason (the JSON report lists every file)
             skipped.setdefault(reason, []).append(name)
         else:
             say(f"note: {note}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -144,6 +145,13 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
         help="name of each secret made from a plaintext credential (default ecs/{family}/{container}/{name}, "
         "with --secret-store ssm /ecs/{family}/{container}/{name})",
     )
+    f.add_argument(
+        "--patch",
+        type=Path,
+        metavar="FILE",
+        help="infrastructure code (CloudFormation): write the fixes as a unified diff of the templates to "
+        "FILE, for 'git apply' (it removes the lines that held credentials: keep it out of shared logs)",
+    )
     f.add_argument("--aws", action="store_true", help="read the estate live from AWS (needed to --apply)")
     f.add_argument(
         "--apply",
@@ -221,6 +229,8 @@ def run(args: argparse.Namespace) -> int:
             inventory.kev, issues = load_kev(args.kev)
             inventory.issues.extend(issues)
         result = scan(inventory)
+        if args.patch is not None:
+            return _write_patch(args, inventory, result, options)
         codedeploy = (
             live.codedeploy_groups(collected, region_clients(args.profile, args.endpoint_url))
             if collected
@@ -294,6 +304,34 @@ def write_revisions(directory: Path, found: list[Plan], results: dict[str, objec
                 (directory / name).write_bytes(
                     orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
                 )
+
+
+def _write_patch(args: argparse.Namespace, inventory, result, options: FixOptions) -> int:
+    from ..remediation.iac_patch import iac_patches
+
+    patches = iac_patches(inventory, result, options, set(args.finding) or None)
+    text = "".join(p.diff for p in patches)
+    try:
+        fd = os.open(args.patch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as e:
+        error(f"{args.patch}: cannot write: {e.strerror}")
+        return EXIT_USAGE
+    for p in patches:
+        for change in p.changes:
+            print(f"{p.path}: {change}")
+        for note in p.notes:
+            print(f"{p.path}: by hand: {note}")
+    changed = sum(1 for p in patches if p.diff)
+    print(
+        f"ecs-exposure: {args.patch}: {changed} file{'s' if changed != 1 else ''} patched"
+        + ("" if changed else " (nothing to change in infrastructure code)")
+        + f"; apply with: git apply {args.patch}",
+        file=sys.stderr,
+    )
+    emit_issues(result)
+    return EXIT_OK if result.complete else EXIT_INCOMPLETE
 
 
 def region_clients(profile: str | None, endpoint_url: str | None) -> Callable[[str | None], dict]:

@@ -71,7 +71,9 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
         type=Path,
         metavar="PATH",
         help="task definition JSON (register or describe shape, or a list of them), an ecs-exposure "
-        "snapshot (.json or .json.gz), or a directory searched recursively for *.json / *.json.gz",
+        "snapshot (.json or .json.gz), a CloudFormation template (JSON or YAML, cdk synth output, SAM), "
+        "a container-definition list, a YAML task definition, a *.json.tpl template, or a directory "
+        "searched recursively for all of these",
     )
     s.add_argument(
         "--example", action="store_true", help="scan the built-in example estate (no AWS account needed)"
@@ -152,6 +154,12 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
         help="colour in the table output (default: auto, when writing to a terminal)",
     )
     add_input_options(s)
+    s.add_argument(
+        "--skip-other-files",
+        action="store_true",
+        help="skip, with a note, a file named on the command line that is not an input ecs-exposure reads "
+        "(for pre-commit hooks, which pass every changed file)",
+    )
     s.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
     s.add_argument(
         "--aws", action="store_true", help="collect a snapshot from AWS, then scan it (see 'collect')"
@@ -334,7 +342,7 @@ def run(args: argparse.Namespace) -> int:
     color = args.color == "always" or (args.color == "auto" and to_terminal)
     settings = TraitSettings(args.epss_threshold, args.min_severity)
     with paused_gc(), file_size_limit(args.max_file_size):
-        inventory = load_paths(paths)
+        inventory = load_paths(paths, skip_other_files=args.skip_other_files)
         chains = []
         shards: list[tuple[str | None, str]] = []
         if len({a.account_id for a in inventory.accounts}) > 1:

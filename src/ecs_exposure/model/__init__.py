@@ -44,9 +44,10 @@ from .inventory import (
     TargetGroup,
     TaskDefinition,
     TaskDefinitionFile,
+    Unresolved,
     Volume,
 )
-from .location import Loc, PositionMap
+from .location import Loc, Origin, OriginMap, PositionMap
 from .secret import Secret, fingerprint
 from .suppression import Status, SuppressionRule, SuppressionUse, UseState
 
@@ -72,6 +73,8 @@ __all__ = [
     "Loc",
     "MountPoint",
     "NetworkConfig",
+    "Origin",
+    "OriginMap",
     "Outcome",
     "PolicyDocument",
     "PortMapping",
@@ -98,6 +101,7 @@ __all__ = [
     "TaskDefinitionFile",
     "TraitHit",
     "TraitUnknown",
+    "Unresolved",
     "UseState",
     "Volume",
     "fingerprint",

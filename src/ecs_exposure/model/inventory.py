@@ -44,6 +44,30 @@ class FieldProblem:
         return f"{where}: {self.message}"
 
 
+# --------------------------------------------------------------------------- what the input leaves open
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """A setting the input does not fix: infrastructure code whose value comes from a template
+    parameter without default, a cross-stack import, an SSM parameter, a module input …
+
+    The modelled field then holds a placeholder (a ``<…>`` text, or the API default for a flag), and
+    the detectors that read ``field`` report *unknown* with ``reason`` rather than absent. ``field``
+    is the API field name the detectors know (``privileged``, ``pidMode``, ``environment``,
+    ``assignPublicIp``, ``ingress`` …), whatever the input language. ``sensitive``: the input declares
+    the value secret (a CloudFormation ``NoEcho`` parameter, a Terraform ``sensitive`` variable, a
+    Secrets Manager dynamic reference).
+    """
+
+    field: str
+    reason: str
+    loc: Loc
+    container: str | None = None  # the container, for a container field
+    key: str | None = None  # the entry, for a list of named entries (an environment variable's name)
+    sensitive: bool = False
+
+
 # --------------------------------------------------------------------------- task definitions
 
 
@@ -181,6 +205,7 @@ class TaskDefinition:
     requires_compatibilities: tuple[str, ...] = ()
     tags: tuple[tuple[str, str], ...] = ()  # AWS tags (key, value): DescribeTaskDefinition include=TAGS
     problems: tuple[FieldProblem, ...] = ()  # unreadable fields, its containers' included
+    unresolved: tuple[Unresolved, ...] = ()  # settings the input leaves open (infrastructure code)
 
     @property
     def label(self) -> str:
@@ -243,6 +268,7 @@ class Service:
     enable_execute_command: bool = False
     tags: tuple[tuple[str, str], ...] = ()  # AWS tags (key, value): DescribeServices include=TAGS
     problems: tuple[FieldProblem, ...] = ()  # unreadable fields, its deployments' and task sets' included
+    unresolved: tuple[Unresolved, ...] = ()
 
     @property
     def running_task_definition_arns(self) -> tuple[str, ...]:
@@ -295,6 +321,7 @@ class SecurityGroup:
     ingress: tuple[IngressRule, ...]
     loc: Loc
     problems: tuple[FieldProblem, ...] = ()
+    unresolved: tuple[Unresolved, ...] = ()  # e.g. a rule whose source CIDR is a parameter
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +348,7 @@ class RouteTable:
     routes: tuple[Route, ...]
     loc: Loc
     problems: tuple[FieldProblem, ...] = ()
+    unresolved: tuple[Unresolved, ...] = ()
 
     def internet_gateway_default_route(self) -> Route | None:
         for r in self.routes:
@@ -349,6 +377,7 @@ class LoadBalancer:
     security_groups: tuple[str, ...]
     loc: Loc
     problems: tuple[FieldProblem, ...] = ()
+    unresolved: tuple[Unresolved, ...] = ()
 
     @property
     def internet_facing(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 Part = str | int
 
@@ -52,3 +52,23 @@ class PositionMap(Protocol):
         """1-based (line, column) of the value at ``parts``, or of its nearest enclosing value that
         is known; None when nothing of the path is known."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """How a value of infrastructure code came to be, when that matters to the reader: the
+    conditions it depends on (a CloudFormation ``Fn::If``, a resource ``Condition``, a Terraform
+    ``count`` expression) and, when the literal is written elsewhere (a parameter's or variable's
+    default), where."""
+
+    conditions: tuple[str, ...] = ()  # "condition IsProd" words, shown with the evidence
+    defined_at: tuple[Part, ...] | None = None  # path of the literal in the same file
+    via: str | None = None  # "parameter DbPassword (default)"
+
+
+@runtime_checkable
+class OriginMap(Protocol):
+    """Optional second capability of a :class:`PositionMap`: where a value came from. The engine asks
+    it for every piece of evidence of a file that has one, and says so in the evidence."""
+
+    def origin(self, parts: tuple[Part, ...]) -> Origin | None: ...

@@ -200,6 +200,19 @@ class _BytesReader:
         self._view.release()
 
 
+def read_bytes(path: Path, shown: str, max_size: int | None = None) -> bytes | bytearray:
+    """A regular file's content, within the size limit, decompressed when it is gzip; without a
+    UTF-8 byte-order mark. :class:`NotAFile` for a FIFO, device …; :class:`SourceError` otherwise."""
+    limit = max_file_size() if max_size is None else max_size
+    try:
+        data = _read_regular(path, shown, limit)
+        if path.name.endswith(".gz") or data[:2] == b"\x1f\x8b":
+            data = _gunzip(data, shown, limit)
+    except MemoryError:
+        raise SourceError(shown, "not enough memory to read it: not read") from None
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
 def read_json(path: Path, shown: str, max_size: int | None = None) -> JSON:
     limit = max_file_size() if max_size is None else max_size
     try:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ..iam import Permissions, evaluate
 from ..iam.managed import builtin
 from ..model import AccountInventory, Evidence, PolicyDocument, Role
-from .base import Target, failed_api
+from .base import Target, failed_api, unresolved_reasons
 
 NEAR_ADMIN = 0.9  # share of all actions on every resource that counts as near-admin
 
@@ -100,6 +100,11 @@ def _role_views(target: Target, unknown: list[str], kinds: tuple[str, ...]) -> l
     out = []
     if target.missing_task_definitions:
         unknown.append(f"task definition {', '.join(target.missing_task_definitions)} is not in the inputs")
+    for td in target.task_definitions:  # infrastructure code that leaves a role open
+        fields = [
+            f for f, k in (("taskRoleArn", "task role"), ("executionRoleArn", "execution role")) if k in kinds
+        ]
+        unknown.extend(unresolved_reasons(td, fields))
     for arn, kind, revision in task_roles(target, kinds):
         resolved = target.remember(
             ("iam-role", id(target.account), arn), lambda arn=arn: _evaluated(target.account, arn)

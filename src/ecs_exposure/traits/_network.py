@@ -19,8 +19,9 @@ from ..model import (
     RegionInventory,
     SecurityGroup,
     TaskDefinition,
+    Unresolved,
 )
-from .base import Target, failed_api
+from .base import Target, describe_unresolved, failed_api
 
 
 @dataclass
@@ -36,6 +37,15 @@ class Found:
         """``what`` (``security group sg-1``) was read with ``problems``: its answer is not sure."""
         for p in problems:
             self.unknown_once(f"{what}: unreadable input: {p.reason(base)}")
+
+    def unresolved(self, owner: str, items: tuple[Unresolved, ...], *fields: str) -> bool:
+        """Record the settings ``fields`` that the input leaves open; True when there was one."""
+        hit = False
+        for u in items:
+            if u.field in fields or u.field == "*":
+                self.unknown_once(describe_unresolved(owner, u))
+                hit = True
+        return hit
 
 
 def awsvpc_deployments(target: Target, found: Found) -> list[Deployment]:
@@ -102,6 +112,7 @@ def security_groups(target: Target, group_ids: list[str], found: Found) -> list[
         else:
             if g.problems:
                 found.unreadable(f"security group {gid}", g.problems, g.loc)
+            found.unresolved(f"security group {g.group_name or g.group_id}", g.unresolved, "ingress")
             out.append(g)
     return out
 
@@ -152,5 +163,6 @@ def subnet_internet_route(target: Target, subnet_id: str, found: Found) -> str |
             return None
     route = table.internet_gateway_default_route()
     if route is None:
+        found.unresolved(f"route table {table.route_table_id}", table.unresolved, "routes")
         return None
     return f"{table.route_table_id} sends {route.destination} to {route.gateway_id}"

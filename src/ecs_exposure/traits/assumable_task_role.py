@@ -82,7 +82,7 @@ def _detect(target: Target):
         notes.extend(unknown)
         return evidence
 
-    outcome = over_revisions(target, ID, check, _qualify)
+    outcome = over_revisions(target, ID, check, _qualify, fields=("taskRoleArn",))
     if notes and isinstance(outcome, TraitHit):
         note = "; ".join(dict.fromkeys([*([outcome.note] if outcome.note else []), *notes]))
         outcome = replace(outcome, note=note)

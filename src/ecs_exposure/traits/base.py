@@ -14,7 +14,7 @@ gets it for free. A trait that declares nothing is taken to read every field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Collection, Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
@@ -31,6 +31,7 @@ from ..model import (
     TaskDefinition,
     TraitHit,
     TraitUnknown,
+    Unresolved,
 )
 from ..vulnindex import VulnIndex
 
@@ -181,24 +182,56 @@ def evidence_fact(ev: Evidence, key: str) -> object:
     return None
 
 
+def describe_unresolved(owner: str, u: Unresolved) -> str:
+    """``app:3: environment DB_PASSWORD of container web is not fixed by the input (parameter …)``."""
+    what = u.field + (f" {u.key}" if u.key else "") + (f" of container {u.container}" if u.container else "")
+    return f"{owner}: {what} is not fixed by the input ({u.reason})"
+
+
+def unresolved_reasons(
+    td: TaskDefinition, fields: Collection[str], keep: Callable[[Unresolved], bool] | None = None
+) -> list[str]:
+    """Why the settings ``fields`` of a revision are unknown (infrastructure code leaving them open)."""
+    return [
+        describe_unresolved(td.label, u)
+        for u in td.unresolved
+        if (u.field in fields or u.field == "*") and (keep is None or keep(u))
+    ]
+
+
 def over_revisions(
     target: Target,
     trait_id: str,
     check: Callable[[TaskDefinition], Iterable[Evidence]],
     qualify: Callable[[list[Evidence]], frozenset[str]] | None = None,
+    fields: Collection[str] | Callable[[TaskDefinition], list[str]] = (),
 ) -> Outcome:
     """Run ``check`` on every revision the resource runs and fold the results.
 
-    Nothing found while a running revision could not be read is *unknown*, not absent.
+    Nothing found while a running revision could not be read, or while one of the settings
+    ``fields`` that decide the trait is left open by the input, is *unknown*, not absent (``fields``
+    may instead be a function giving those reasons for a revision).
     """
     evidence = [ev for td in target.task_definitions for ev in check(td)]
     missing = target.missing_task_definitions
+    reasons: list[str] = []
+    if fields:
+        for td in target.task_definitions:
+            reasons += fields(td) if callable(fields) else unresolved_reasons(td, fields)
     if not evidence:
         if missing:
-            return TraitUnknown(trait_id, f"task definition {', '.join(missing)} is not in the inputs")
+            return TraitUnknown(
+                trait_id,
+                "; ".join([f"task definition {', '.join(missing)} is not in the inputs", *reasons]),
+            )
+        if reasons:
+            return TraitUnknown(trait_id, "; ".join(dict.fromkeys(reasons)))
         return None
-    note = f"not evaluated: {', '.join(missing)} (not in the inputs)" if missing else None
-    return TraitHit(trait_id, tuple(evidence), qualify(evidence) if qualify else frozenset(), note)
+    notes = [f"not evaluated: {', '.join(missing)} (not in the inputs)"] if missing else []
+    notes += [f"not decided: {r}" for r in dict.fromkeys(reasons)]
+    return TraitHit(
+        trait_id, tuple(evidence), qualify(evidence) if qualify else frozenset(), "; ".join(notes) or None
+    )
 
 
 def conclude(

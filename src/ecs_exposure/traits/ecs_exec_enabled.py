@@ -1,7 +1,8 @@
 from ..model import Category, Evidence, TraitHit, TraitUnknown
-from .base import Target, TraitSpec
+from .base import Target, TraitSpec, describe_unresolved
 
 ID = "ecs-exec-enabled"
+ID_FIELD = "enableExecuteCommand"
 
 
 def detect(target: Target):
@@ -9,7 +10,8 @@ def detect(target: Target):
     if svc is None:
         return TraitUnknown(ID, "no service: enableExecuteCommand is a service setting")
     if not svc.enable_execute_command:
-        return None
+        open_ = [describe_unresolved(f"service {svc.name}", u) for u in svc.unresolved if u.field == ID_FIELD]
+        return TraitUnknown(ID, "; ".join(open_)) if open_ else None
     return TraitHit(
         ID,
         (

@@ -101,7 +101,7 @@ def _qualify(evidence: list[Evidence]) -> frozenset[str]:
 
 
 def detect(target: Target):
-    return over_revisions(target, ID, _check, _qualify)
+    return over_revisions(target, ID, _check, _qualify, fields=("mountPoints", "volumes"))
 
 
 TRAIT = TraitSpec(

@@ -18,7 +18,7 @@ def _check(td: TaskDefinition) -> list[Evidence]:
 
 
 def detect(target: Target):
-    return over_revisions(target, ID, _check)
+    return over_revisions(target, ID, _check, fields=("networkMode",))
 
 
 TRAIT = TraitSpec(

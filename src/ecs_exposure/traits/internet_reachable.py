@@ -17,6 +17,9 @@ def _direct_path(target: Target, d: Deployment, found: Found) -> None:
     net = d.network
     assert net is not None
     if not net.assign_public_ip:
+        svc = target.service
+        if svc is not None:
+            found.unresolved(f"service {svc.name}", svc.unresolved, "assignPublicIp")
         return
     routes = []
     for subnet in net.subnets:
@@ -75,6 +78,7 @@ def _load_balancer_path(target: Target, d: Deployment, found: Found) -> None:
             if lb.problems:
                 found.unreadable(f"load balancer {lb.name or lb.arn}", lb.problems, lb.loc)
             if not lb.internet_facing:
+                found.unresolved(f"load balancer {lb.name or lb.arn}", lb.unresolved, "scheme")
                 continue
             if region.listeners is None:
                 found.unknown_once("load balancer listeners not in the inputs")

@@ -1,13 +1,45 @@
-from ..model import Category
+from ..credentials import is_credential_name
+from ..model import Category, Evidence, TaskDefinition
 from ._secrets import environment_evidence, qualify_credentials
-from .base import Target, TraitSpec, over_revisions
+from .base import Target, TraitSpec, describe_unresolved, over_revisions
 
 ID = "plaintext-credentials"
 
 
+def secret_inputs(td: TaskDefinition) -> list[Evidence]:
+    """Environment values the input declares secret but leaves open (a ``NoEcho`` parameter without
+    default, a Secrets Manager dynamic reference): whatever they are, the deployed task definition
+    holds them in plaintext."""
+    return [
+        Evidence(
+            f"container {u.container}: environment variable {u.key} is set from a secret input "
+            f"({u.reason}): the deployed task definition holds it in plaintext",
+            (("container", u.container), ("variable", u.key), ("rule", "secret-input"), ("cloud", False)),
+            td.label,
+            u.loc,
+        )
+        for u in td.unresolved
+        if u.field == "environment" and u.sensitive
+    ]
+
+
+def open_credentials(td: TaskDefinition) -> list[str]:
+    """Credential-named variables whose value the input leaves open: unknown, not absent."""
+    return [
+        describe_unresolved(td.label, u)
+        for u in td.unresolved
+        if u.field == "environment" and not u.sensitive and u.key and is_credential_name(u.key)
+    ]
+
+
+def _check(target: Target, td: TaskDefinition) -> list[Evidence]:
+    found = target.cached(ID, td, environment_evidence)
+    return found + secret_inputs(td) if td.unresolved else found
+
+
 def detect(target: Target):
     return over_revisions(
-        target, ID, lambda td: target.cached(ID, td, environment_evidence), qualify_credentials
+        target, ID, lambda td: _check(target, td), qualify_credentials, fields=open_credentials
     )
 
 

@@ -7,6 +7,8 @@ ID = "public-ip"
 
 def detect(target: Target):
     found = Found()
+    if target.service is not None:
+        found.unresolved(f"service {target.service.name}", target.service.unresolved, "assignPublicIp")
     for d in awsvpc_deployments(target, found):
         assert d.network is not None
         if d.network.assign_public_ip:

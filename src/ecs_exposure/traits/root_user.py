@@ -14,9 +14,13 @@ def runs_as_root(user: str | None) -> bool:
 def _check(td: TaskDefinition) -> list[Evidence]:
     if td.is_windows:
         return []
-    # a user that could not be read is not an unset one: that container is left to the unknown
+    # a user that could not be read is not an unset one, nor one the input leaves open: those
+    # containers are left to the unknown
+    open_ = {u.container for u in td.unresolved if u.field in ("user", "*")}
     root = [
-        c for c in td.containers if runs_as_root(c.user) and not field_unreadable(td, "Container.user", c.loc)
+        c
+        for c in td.containers
+        if runs_as_root(c.user) and c.name not in open_ and not field_unreadable(td, "Container.user", c.loc)
     ]
     if not root:
         return []
@@ -32,7 +36,7 @@ def _check(td: TaskDefinition) -> list[Evidence]:
 
 
 def detect(target: Target):
-    return over_revisions(target, ID, _check)
+    return over_revisions(target, ID, _check, fields=("user",))
 
 
 TRAIT = TraitSpec(

@@ -7,10 +7,12 @@ ID = "writable-root-filesystem"
 def _check(td: TaskDefinition) -> list[Evidence]:
     if td.is_windows:
         return []
+    open_ = {u.container for u in td.unresolved if u.field in ("readonlyRootFilesystem", "*")}
     names = tuple(
         c.name
         for c in td.containers
         if not c.readonly_root_filesystem
+        and c.name not in open_
         and not field_unreadable(td, "Container.readonly_root_filesystem", c.loc)  # unknown, not false
     )
     if not names:
@@ -27,7 +29,7 @@ def _check(td: TaskDefinition) -> list[Evidence]:
 
 
 def detect(target: Target):
-    return over_revisions(target, ID, _check)
+    return over_revisions(target, ID, _check, fields=("readonlyRootFilesystem",))
 
 
 TRAIT = TraitSpec(
