@@ -329,7 +329,7 @@ def load_config(path: Path) -> Config:
             value = ",".join(_strings(value))
         elif key == "vulns":
             value = [base / p for p in _strings(value)]
-        elif key in ("kev", "baseline"):
+        elif key in ("kev", "baseline", "fingerprint_key_file"):
             value = base / value
         elif key == "store" and isinstance(value, str):
             value = _sqlite_relative_to(value, base)

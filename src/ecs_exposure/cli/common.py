@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..baseline import failing
 from ..config import Config, ConfigError, resolve_config
+from ..fingerprint import ENV_VAR, FingerprintKeyError, parse_key, set_fingerprint_key
 from ..model import ScanResult, Severity
 from ..safetext import escape
 from ..sources.aws.cli import NoCredentials, collect_progress, format_stats, write_snapshot
@@ -225,13 +226,30 @@ def add_config_options(p: argparse.ArgumentParser) -> None:
 
 
 def read_config(args: argparse.Namespace) -> Config | None:
-    """The command's configuration, or None after printing one line per problem."""
+    """The command's configuration, or None after printing one line per problem. A
+    ``fingerprint_key_file`` in it keys the credential fingerprints from now on, unless
+    ``ECS_EXPOSURE_FINGERPRINT_KEY`` is set (the environment of one run wins over a shared file)."""
     try:
-        return resolve_config(args.config, args.no_config)
+        config = resolve_config(args.config, args.no_config)
     except ConfigError as e:
         for line in e.lines:
             error(line)
         return None
+    key_file = config.options.get("fingerprint_key_file")
+    if key_file is not None and ENV_VAR not in os.environ:
+        where = f"fingerprint_key_file {key_file}"
+        try:
+            key = parse_key(Path(key_file).read_text(encoding="utf-8"), where)
+        except OSError as e:
+            error(f"{where}: cannot read: {e.strerror or e.__class__.__name__}")
+            return None
+        except (FingerprintKeyError, UnicodeDecodeError) as e:
+            error(str(e) if isinstance(e, FingerprintKeyError) else f"{where} is not text")
+            return None
+        set_fingerprint_key(key)
+        # worker processes this run starts (a local Dask cluster) fingerprint with the same key
+        os.environ[ENV_VAR] = key.hex()
+    return config
 
 
 def example_path() -> Path:

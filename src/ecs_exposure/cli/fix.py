@@ -9,12 +9,14 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
 
-from ..engine import scan
+from ..engine import ScanOptions, scan
 from ..gcpause import paused_gc
+from ..model import ScanResult, Status
 from ..outputs import plans as plans_output
 from ..outputs import plans_markdown
 from ..remediation import FixOptions, Plan, commands, live, plans
@@ -30,12 +32,15 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     add_aws_options,
+    add_config_options,
     add_input_options,
     collect_live,
     emit_issues,
     error,
     example_path,
     missing_paths,
+    read_config,
+    say,
 )
 
 NAME = "fix"
@@ -178,11 +183,15 @@ def register(sub: argparse._SubParsersAction, description: str, epilog: str) -> 
     )
     add_aws_options(f)
     add_input_options(f)
+    add_config_options(f)
     f.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
     f.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    config = read_config(args)  # suppressions: accepted risks get no plan unless named
+    if config is None:
+        return EXIT_USAGE
     paths: list[Path] = list(args.paths) + ([example_path()] if args.example else [])
     vulns: list[Path] = list(args.vulns)
     if args.example:
@@ -228,7 +237,8 @@ def run(args: argparse.Namespace) -> int:
         if args.kev is not None:
             inventory.kev, issues = load_kev(args.kev)
             inventory.issues.extend(issues)
-        result = scan(inventory)
+        result = scan(inventory, ScanOptions(suppressions=config.suppressions))
+        result = _without_accepted(result, set(args.finding), set(args.service))
         if args.patch is not None:
             return _write_patch(args, inventory, result, options)
         codedeploy = (
@@ -332,6 +342,23 @@ def _write_patch(args: argparse.Namespace, inventory, result, options: FixOption
     )
     emit_issues(result)
     return EXIT_OK if result.complete else EXIT_INCOMPLETE
+
+
+def _without_accepted(result: ScanResult, findings: set[str], resources: set[str]) -> ScanResult:
+    """The result without the findings a suppression accepts as a whole (config file, resource tag,
+    inline rule), unless named with --finding or --service: an accepted risk is not fixed unasked.
+    Traits suppressed inside a finding are already out of its hits. One note says what was left."""
+    kept, left = [], []
+    for f in result.findings:
+        named = f.id in findings or f.resource.uid in resources or f.resource.name in resources
+        (left if f.status == Status.SUPPRESSED and not named else kept).append(f)
+    if left:
+        say(
+            f"note: {len(left)} suppressed finding{'s' if len(left) != 1 else ''} not planned "
+            f"({', '.join(f.resource.name for f in left[:3])}{' …' if len(left) > 3 else ''}); name one "
+            "with --finding or --service to plan it anyway"
+        )
+    return replace(result, findings=tuple(kept))
 
 
 def region_clients(profile: str | None, endpoint_url: str | None) -> Callable[[str | None], dict]:

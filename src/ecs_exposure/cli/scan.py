@@ -196,6 +196,8 @@ def apply_config(args: argparse.Namespace, config: Config) -> str | None:
     """Fill the options not given on the command line from the config file, then the built-in
     defaults; a problem in words, or None."""
     for key, value in config.options.items():
+        if key == "fingerprint_key_file":  # applied when the file was read (read_config)
+            continue
         if key == "vulns":
             if not args.vulns:
                 args.vulns = list(value)
