@@ -97,11 +97,13 @@ def mark(
     )
 
 
+def counts_against(f: ExposureFinding, threshold: Severity) -> bool:
+    """Whether ``--fail-on threshold`` counts this finding: at or above it, not suppressed, and new
+    when a baseline was given (``new`` is None without one). The exit code, JUnit, the Markdown
+    comment and the HTML report all use this one rule."""
+    return f.severity >= threshold and f.status != Status.SUPPRESSED and f.new is not False
+
+
 def failing(result: ScanResult, threshold: Severity) -> list[ExposureFinding]:
-    """The findings ``--fail-on threshold`` counts: at or above it, not suppressed, and new when
-    a baseline was given (``new`` is None without one)."""
-    return [
-        f
-        for f in result.findings
-        if f.severity >= threshold and f.status != Status.SUPPRESSED and f.new is not False
-    ]
+    """The findings ``--fail-on threshold`` counts (:func:`counts_against`)."""
+    return [f for f in result.findings if counts_against(f, threshold)]

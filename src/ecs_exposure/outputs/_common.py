@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..baseline import counts_against
 from ..correlate import contributes
 from ..model import Evidence, ExposureFinding, Resource, ScanResult, Severity, Status, TraitHit
 from ..safetext import escape
@@ -59,15 +60,9 @@ def suppressed_traits(f: ExposureFinding) -> dict[str, str]:
 
 
 def gates(f: ExposureFinding, fail_on: Severity | None) -> bool:
-    """Whether a finding fails a build at ``fail_on``: at or above it, not suppressed, not
-    informational, and new when a baseline was given (``new`` is None without one)."""
-    threshold = Severity.LOW if fail_on is None else fail_on
-    return (
-        not f.informational
-        and f.severity >= threshold
-        and status(f) != Status.SUPPRESSED
-        and f.new is not False
-    )
+    """Whether a finding fails a build at ``fail_on`` (default: low), by the rule the exit code uses
+    (:func:`ecs_exposure.baseline.counts_against`)."""
+    return counts_against(f, Severity.LOW if fail_on is None else fail_on)
 
 
 def severity_counts(result: ScanResult) -> dict[Severity, int]:
